@@ -1,0 +1,100 @@
+// The one schema for every setting: name, type, default, env var, CLI flag and doc line.
+// `docs/config.md` and `mailroom start --help` are generated from this table.
+import os from 'node:os';
+
+export type SettingType = 'string' | 'int' | 'bool' | 'size' | 'duration' | 'listen' | 'list' | 'enum';
+
+export interface Setting {
+  /** camelCase key in the Config object; the flag is its kebab-case form, the env var MAILROOM_ + SNAKE_CASE. */
+  key: string;
+  type: SettingType;
+  default: string | number | boolean | string[];
+  doc: string;
+  /** Allowed values for `enum`, and for every item of a `list`. */
+  values?: string[];
+  /** Inclusive bounds for numeric types (after unit parsing). */
+  min?: number;
+  max?: number;
+  /** The value must not be logged or printed. */
+  secret?: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+export const SETTINGS = [
+  { key: 'roles', type: 'list', default: ['smtp', 'api', 'worker'], values: ['smtp', 'api', 'worker'],
+    doc: 'Roles this process runs: smtp (listeners), api (HTTP API and UI), worker (parsing and pipeline).' },
+  { key: 'dataDir', type: 'string', default: './data', doc: 'Directory for the SQLite database and generated TLS material.' },
+  { key: 'databaseUrl', type: 'string', default: '', secret: true,
+    doc: 'A postgres:// URL selects PostgreSQL (shared by several nodes); empty uses SQLite in the data directory.' },
+  { key: 'smtpListen', type: 'listen', default: '127.0.0.1:1025',
+    doc: 'Plain SMTP listener (MX or sandbox) as host:port; STARTTLS is offered; empty disables it.' },
+  { key: 'submissionListen', type: 'listen', default: '',
+    doc: 'Submission listener (RFC 6409, usually :587) as host:port: STARTTLS, then AUTH is required. Empty disables it.' },
+  { key: 'smtpsListen', type: 'listen', default: '',
+    doc: 'Implicit-TLS submission listener (RFC 8314, usually :465) as host:port; AUTH is required. Empty disables it.' },
+  { key: 'httpListen', type: 'listen', default: '127.0.0.1:8025', doc: 'HTTP API and web UI listener as host:port.' },
+  { key: 'smtpHostname', type: 'string', default: os.hostname() || 'mailroom',
+    doc: 'Host name announced in the SMTP greeting and Received headers.' },
+  { key: 'tlsCert', type: 'string', default: '',
+    doc: 'PEM certificate file for STARTTLS and implicit TLS; empty generates a self-signed one in the data directory.' },
+  { key: 'tlsKey', type: 'string', default: '', doc: 'PEM private key file matching --tls-cert.' },
+  { key: 'smtpAuthFile', type: 'string', default: '',
+    doc: 'Users for SMTP AUTH, one "user:hash" per line (htpasswd bcrypt, or scrypt from `mailroom hash-password`).' },
+  { key: 'smtpAuthAcceptAny', type: 'bool', default: false,
+    doc: 'Accept any AUTH credentials (sandbox use); the user name is still recorded on each message.' },
+  { key: 'smtpAuthAllowInsecure', type: 'bool', default: false,
+    doc: 'Allow AUTH on a connection without TLS. For local development only: passwords cross the wire in clear.' },
+  { key: 'smtpRequireAuth', type: 'bool', default: false,
+    doc: 'Require AUTH on the plain listener too (submission and SMTPS listeners always require it).' },
+  { key: 'maxMessageSize', type: 'size', default: 25 * MiB, min: 1024, max: 2048 * MiB,
+    doc: 'Largest message accepted, in bytes (suffixes KB, MB, GB); announced in the EHLO SIZE keyword.' },
+  { key: 'maxRecipients', type: 'int', default: 100, min: 1, max: 100000,
+    doc: 'Most RCPT TO accepted per message; further ones get 452 4.5.3 and the earlier ones are kept.' },
+  { key: 'maxConnectionsPerIp', type: 'int', default: 100, min: 1, max: 100000,
+    doc: 'Most simultaneous SMTP connections from one client IP address; more are refused with 421 4.7.0.' },
+  { key: 'maxConnections', type: 'int', default: 1000, min: 1, max: 1000000,
+    doc: 'Most simultaneous SMTP connections in all; more are refused with 421 4.3.2.' },
+  { key: 'maxBadCommands', type: 'int', default: 10, min: 1, max: 1000,
+    doc: 'Unknown or malformed commands tolerated per session before 421 and close.' },
+  { key: 'maxAuthFailures', type: 'int', default: 3, min: 1, max: 100,
+    doc: 'Failed AUTH attempts tolerated per session before 421 and close.' },
+  { key: 'smtpCommandTimeout', type: 'duration', default: 60_000, min: 100, max: 3_600_000,
+    doc: 'Absolute deadline for one command line to arrive in full, once its first byte has (suffixes ms, s, m, h).' },
+  { key: 'smtpIdleTimeout', type: 'duration', default: 120_000, min: 100, max: 3_600_000,
+    doc: 'Close a session that sends nothing for this long.' },
+  { key: 'smtpDataTimeout', type: 'duration', default: 600_000, min: 100, max: 86_400_000,
+    doc: 'Absolute deadline for the whole DATA phase of one message.' },
+  { key: 'smtpSessionTimeout', type: 'duration', default: 1_800_000, min: 100, max: 86_400_000,
+    doc: 'Absolute deadline for a whole SMTP session, however busy.' },
+  { key: 'parseWorkers', type: 'int', default: Math.max(1, Math.min(4, os.availableParallelism() - 1)), min: 1, max: 64,
+    doc: 'Worker threads that parse MIME off the SMTP hot path.' },
+  { key: 'parseTimeout', type: 'duration', default: 10_000, min: 100, max: 600_000,
+    doc: 'Time budget for parsing one message; past it the worker is stopped and the message kept with the error.' },
+  { key: 'parseMemory', type: 'size', default: 256 * MiB, min: 16 * MiB, max: 16384 * MiB,
+    doc: 'Heap budget of each parse worker; a message that exceeds it is kept with the error.' },
+  { key: 'logLevel', type: 'enum', default: 'info', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    doc: 'Least severe log level written (JSON lines on stdout).' },
+] as const satisfies readonly Setting[];
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];
+
+type ValueOf<T extends SettingType> = T extends 'int' | 'size' | 'duration'
+  ? number
+  : T extends 'bool'
+    ? boolean
+    : T extends 'list'
+      ? readonly string[]
+      : string;
+
+export type Config = {
+  readonly [S in (typeof SETTINGS)[number] as S['key']]: ValueOf<S['type']>;
+} & { readonly sources: Readonly<Record<string, 'default' | 'file' | 'env' | 'flag'>> };
+
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+export function envName(key: string): string {
+  return `MAILROOM_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}

@@ -1,0 +1,31 @@
+// The door-facing side of the spool: a door hands over a complete message and its envelope and
+// gets the message id back only once the bytes are durably committed. Only then may it say 250.
+import { newMessageId } from '../domain/ids.ts';
+import type { Envelope } from '../domain/message.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Storage } from '../storage/ports.ts';
+
+export class Spool {
+  private readonly storage: Storage;
+  private readonly metrics: Metrics;
+  private readonly events: EventBus;
+
+  constructor(deps: { storage: Storage; metrics: Metrics; events: EventBus }) {
+    this.storage = deps.storage;
+    this.metrics = deps.metrics;
+    this.events = deps.events;
+  }
+
+  /** Commits the message durably and returns its id. Rejects when the commit failed: say 451. */
+  async accept(envelope: Envelope, raw: Uint8Array): Promise<string> {
+    const id = newMessageId();
+    const started = performance.now();
+    await this.storage.appendSpool([{ id, envelope, raw }]);
+    this.metrics.spoolCommitSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.messagesAccepted.inc({ listener: envelope.listener });
+    this.metrics.bytesAccepted.inc({}, raw.byteLength);
+    this.events.emit('message:stored', { id });
+    return id;
+  }
+}

@@ -1,0 +1,122 @@
+// SQLite adapter of the storage port: reads on the calling thread through a read-only WAL
+// connection, writes through the writer thread (see writer-worker.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import type { SpoolEntry, StoredMessage } from '../../domain/message.ts';
+import type { ListQuery, ListResult, Storage, StorageCapabilities, StoreStats } from '../ports.ts';
+import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
+import { openDatabase } from './open.ts';
+import { SqliteWriter } from './writer.ts';
+
+export class SqliteStorage implements Storage {
+  readonly capabilities: StorageCapabilities = { engine: 'sqlite', multiNode: false, listenNotify: false };
+  private readonly file: string;
+  private readonly db: DatabaseSync;
+  private readonly writer: SqliteWriter;
+
+  private constructor(file: string, db: DatabaseSync, writer: SqliteWriter) {
+    this.file = file;
+    this.db = db;
+    this.writer = writer;
+  }
+
+  static async open(dataDir: string): Promise<SqliteStorage> {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const file = path.join(dataDir, 'mailroom.db');
+    const writer = await SqliteWriter.start(file);
+    return new SqliteStorage(file, openDatabase(file, { readOnly: true }), writer);
+  }
+
+  /** Called with each committed batch's size and duration (for metrics). */
+  set onCommit(fn: ((size: number, ms: number) => void) | null) {
+    this.writer.onBatch = fn;
+  }
+
+  async appendSpool(entries: SpoolEntry[]): Promise<void> {
+    // Hand each body to the writer without a copy when it owns its whole ArrayBuffer; a view into
+    // a shared pool (small Buffers) must be copied first, or the transfer would detach the pool.
+    const transfer: ArrayBuffer[] = [];
+    const owned = entries.map((e) => {
+      const whole = e.raw.byteOffset === 0 && e.raw.byteLength === e.raw.buffer.byteLength && e.raw.buffer instanceof ArrayBuffer;
+      const raw = whole ? e.raw : new Uint8Array(e.raw);
+      transfer.push(raw.buffer as ArrayBuffer);
+      return { ...e, raw };
+    });
+    await this.writer.run('appendSpool', owned, transfer);
+  }
+
+  async pendingParse(limit: number): Promise<string[]> {
+    const rows = this.db
+      .prepare("SELECT id FROM messages WHERE parse_state = 'pending' ORDER BY seq LIMIT ?")
+      .all(limit) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async saveParsed(id: string, result: Parameters<Storage['saveParsed']>[1]): Promise<void> {
+    await this.writer.run('saveParsed', { id, result });
+  }
+
+  async list(q: ListQuery): Promise<ListResult> {
+    const rows = this.db
+      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`)
+      .all(q.limit, q.start) as unknown as SummaryRow[];
+    const counts = this.db
+      .prepare('SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages')
+      .get() as { total: number; unread: number };
+    return { total: counts.total, unread: counts.unread, messages: rows.map(toSummary) };
+  }
+
+  async get(id: string): Promise<StoredMessage | null> {
+    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM messages WHERE id = ?`).get(id) as unknown as
+      | SummaryRow
+      | undefined;
+    if (!row) return null;
+    const body = this.db.prepare('SELECT parsed FROM message_body WHERE seq = ?').get(row.seq) as
+      | { parsed: string }
+      | undefined;
+    return { ...toSummary(row), parsed: body ? parsedBody(body.parsed) : null };
+  }
+
+  async getRaw(id: string): Promise<Uint8Array | null> {
+    const row = this.db
+      .prepare('SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?')
+      .get(id) as { raw: Uint8Array } | undefined;
+    return row ? row.raw : null;
+  }
+
+  async latestId(): Promise<string | null> {
+    const row = this.db.prepare('SELECT id FROM messages ORDER BY seq DESC LIMIT 1').get() as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
+  setRead(ids: readonly string[] | 'all', read: boolean): Promise<number> {
+    return this.writer.run('setRead', { ids, read });
+  }
+
+  delete(ids: readonly string[] | 'all'): Promise<number> {
+    return this.writer.run('delete', { ids });
+  }
+
+  async stats(): Promise<StoreStats> {
+    const r = this.db
+      .prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(sum(read = 0), 0) AS unread FROM messages')
+      .get() as { n: number; bytes: number; unread: number };
+    let databaseBytes = 0;
+    for (const suffix of ['', '-wal']) {
+      try {
+        databaseBytes += fs.statSync(this.file + suffix).size;
+      } catch {}
+    }
+    return { messages: r.n, unread: r.unread, bytes: r.bytes, databaseBytes };
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+    await this.writer.close();
+  }
+}

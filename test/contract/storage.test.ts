@@ -1,0 +1,166 @@
+// The storage contract: the same assertions against every backend (SQLite and PostgreSQL).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ParsedMessage } from '../../src/domain/message.ts';
+import type { Storage } from '../../src/storage/ports.ts';
+import { BACKENDS } from '../helpers/backends.ts';
+import { spoolEntry } from '../helpers/fixtures.ts';
+
+function parsed(subject: string): ParsedMessage {
+  return {
+    messageId: `${subject}@example.test`,
+    subject,
+    date: '2026-11-23T10:00:00.000Z',
+    from: { Name: 'Sender', Address: 'sender@example.test' },
+    to: [{ Name: '', Address: 'rcpt@example.test' }],
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    returnPath: 'sender@example.test',
+    text: `text of ${subject}`,
+    html: `<p>${subject}</p>`,
+    snippet: `text of ${subject}`,
+    attachments: [
+      {
+        PartID: '2',
+        FileName: 'a.txt',
+        ContentType: 'text/plain',
+        ContentID: '',
+        Size: 3,
+        Checksums: { MD5: 'm', SHA1: 's1', SHA256: 's256' },
+      },
+    ],
+    inline: [],
+    listUnsubscribe: { header: '', links: [], post: '', errors: '' },
+  };
+}
+
+for (const backend of BACKENDS) {
+  describe(`storage contract: ${backend.name}`, () => {
+    let storage: Storage;
+    let cleanup: () => Promise<void>;
+
+    before(async () => {
+      const created = await backend.create();
+      storage = created.storage;
+      cleanup = created.cleanup;
+    });
+    after(async () => {
+      await cleanup();
+    });
+
+    it('reports its engine', () => {
+      assert.equal(storage.capabilities.engine, backend.name);
+    });
+
+    it('commits spool entries and returns the exact raw bytes', async () => {
+      await storage.delete('all');
+      const e = spoolEntry('bytes');
+      // Every byte value, to catch any text conversion of the BLOB/BYTEA column.
+      const raw = new Uint8Array(512);
+      for (let i = 0; i < raw.length; i++) raw[i] = i % 256;
+      await storage.appendSpool([{ ...e, raw }]);
+      const back = await storage.getRaw(e.id);
+      assert.ok(back);
+      assert.deepEqual(Buffer.from(back), Buffer.from(raw));
+      assert.equal(await storage.getRaw('nope'), null);
+    });
+
+    it('keeps the envelope and lists newest first with totals', async () => {
+      await storage.delete('all');
+      const a = spoolEntry('a', { rcptTo: ['x@example.test', 'y@example.test'], authUser: 'alice' });
+      const b = spoolEntry('b');
+      await storage.appendSpool([a]);
+      await storage.appendSpool([b]);
+      const res = await storage.list({ start: 0, limit: 10 });
+      assert.equal(res.total, 2);
+      assert.equal(res.unread, 2);
+      assert.deepEqual(
+        res.messages.map((m) => m.id),
+        [b.id, a.id],
+      );
+      const m = res.messages[1]!;
+      assert.deepEqual(m.envelope.rcptTo, ['x@example.test', 'y@example.test']);
+      assert.equal(m.envelope.authUser, 'alice');
+      assert.equal(m.parseState, 'pending');
+      assert.equal(m.size, a.raw.byteLength);
+      assert.equal(await storage.latestId(), b.id);
+      const page = await storage.list({ start: 1, limit: 1 });
+      assert.deepEqual(
+        page.messages.map((x) => x.id),
+        [a.id],
+      );
+    });
+
+    it('commits a batch all together, and concurrent appends all land', async () => {
+      await storage.delete('all');
+      const entries = Array.from({ length: 50 }, (_, i) => spoolEntry(`c${i}`));
+      await Promise.all(entries.map((e) => storage.appendSpool([e])));
+      const res = await storage.list({ start: 0, limit: 100 });
+      assert.equal(res.total, 50);
+      assert.deepEqual(new Set(res.messages.map((m) => m.id)), new Set(entries.map((e) => e.id)));
+    });
+
+    it('rejects a duplicate id without touching the stored message', async () => {
+      await storage.delete('all');
+      const e = spoolEntry('dup');
+      await storage.appendSpool([e]);
+      await assert.rejects(storage.appendSpool([{ ...e, raw: new Uint8Array([1, 2, 3]) }]));
+      assert.equal((await storage.getRaw(e.id))?.byteLength, e.raw.byteLength);
+      // A failed batch leaves no half: the good entry next to the duplicate is not stored either.
+      const good = spoolEntry('good');
+      await assert.rejects(storage.appendSpool([good, e]));
+      assert.equal(await storage.get(good.id), null);
+    });
+
+    it('tracks parsing: pending, parsed, failed', async () => {
+      await storage.delete('all');
+      const ok = spoolEntry('ok');
+      const bad = spoolEntry('bad');
+      await storage.appendSpool([ok, bad]);
+      assert.deepEqual(await storage.pendingParse(10), [ok.id, bad.id]);
+      await storage.saveParsed(ok.id, { ok: true, parsed: parsed('ok') });
+      await storage.saveParsed(bad.id, { ok: false, error: 'boundary never closed' });
+      assert.deepEqual(await storage.pendingParse(10), []);
+      const got = await storage.get(ok.id);
+      assert.equal(got?.parseState, 'parsed');
+      assert.equal(got?.subject, 'ok');
+      assert.equal(got?.from?.Address, 'sender@example.test');
+      assert.equal(got?.attachmentCount, 1);
+      assert.equal(got?.parsed?.html, '<p>ok</p>');
+      assert.equal(got?.parsed?.attachments[0]?.FileName, 'a.txt');
+      const failed = await storage.get(bad.id);
+      assert.equal(failed?.parseState, 'failed');
+      assert.equal(failed?.parseError, 'boundary never closed');
+      assert.equal(failed?.parsed, null);
+      // Saving a result for a message deleted meanwhile is harmless.
+      await storage.delete([ok.id]);
+      await storage.saveParsed(ok.id, { ok: true, parsed: parsed('ok') });
+      assert.equal(await storage.get(ok.id), null);
+    });
+
+    it('marks read and unread, and deletes some or all', async () => {
+      await storage.delete('all');
+      const es = [spoolEntry('1'), spoolEntry('2'), spoolEntry('3')];
+      await storage.appendSpool(es);
+      assert.equal(await storage.setRead([es[0]!.id], true), 1);
+      assert.equal(await storage.setRead([es[0]!.id], true), 0);
+      assert.equal((await storage.list({ start: 0, limit: 10 })).unread, 2);
+      assert.equal(await storage.setRead('all', true), 2);
+      assert.equal((await storage.stats()).unread, 0);
+      assert.equal(await storage.setRead('all', false), 3);
+      assert.equal(await storage.delete([es[1]!.id, 'missing']), 1);
+      assert.equal(await storage.getRaw(es[1]!.id), null);
+      const stats = await storage.stats();
+      assert.equal(stats.messages, 2);
+      assert.equal(stats.bytes, es[0]!.raw.byteLength + es[2]!.raw.byteLength);
+      assert.equal(await storage.delete('all'), 2);
+      assert.equal((await storage.list({ start: 0, limit: 10 })).total, 0);
+      assert.equal(await storage.latestId(), null);
+    });
+
+    it('answers ping', async () => {
+      await storage.ping();
+    });
+  });
+}
