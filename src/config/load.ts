@@ -151,6 +151,9 @@ export function loadConfig(input: LoadInput): Config {
       sources[s.key] = 'default';
     }
   }
+  if (out.databaseUrl && !/^postgres(ql)?:\/\//.test(String(out.databaseUrl))) {
+    throw new ConfigError('--database-url (MAILROOM_DATABASE_URL): only postgres:// or postgresql:// URLs are supported');
+  }
   if (Boolean(out.tlsCert) !== Boolean(out.tlsKey)) {
     throw new ConfigError('--tls-cert and --tls-key must be given together');
   }

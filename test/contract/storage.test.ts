@@ -1,10 +1,18 @@
 // The storage contract: the same assertions against every backend (SQLite and PostgreSQL).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ParsedMessage } from '../../src/domain/message.ts';
 import type { Storage } from '../../src/storage/ports.ts';
-import { BACKENDS } from '../helpers/backends.ts';
+import { PostgresStorage } from '../../src/storage/postgres/store.ts';
+import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
+import { BACKENDS, type Backend, freshPostgresDatabase, tempDir } from '../helpers/backends.ts';
 import { spoolEntry } from '../helpers/fixtures.ts';
+
+/** A second handle on the same store, as another process (or node) would open it. */
+function openPeer(backend: Backend, at: { dataDir: string; databaseUrl: string }): Promise<Storage> {
+  return backend.name === 'postgres' ? PostgresStorage.open(at.databaseUrl) : SqliteStorage.open(at.dataDir);
+}
 
 function parsed(subject: string): ParsedMessage {
   return {
@@ -39,11 +47,13 @@ for (const backend of BACKENDS) {
   describe(`storage contract: ${backend.name}`, () => {
     let storage: Storage;
     let cleanup: () => Promise<void>;
+    let location: { dataDir: string; databaseUrl: string };
 
     before(async () => {
       const created = await backend.create();
       storage = created.storage;
       cleanup = created.cleanup;
+      location = { dataDir: created.dataDir, databaseUrl: created.databaseUrl };
     });
     after(async () => {
       await cleanup();
@@ -157,6 +167,104 @@ for (const backend of BACKENDS) {
       assert.equal(await storage.delete('all'), 2);
       assert.equal((await storage.list({ start: 0, limit: 10 })).total, 0);
       assert.equal(await storage.latestId(), null);
+    });
+
+    it('fails only the bad call among appends that share a commit', async () => {
+      await storage.delete('all');
+      const first = spoolEntry('first');
+      await storage.appendSpool([first]);
+      const lonelyGood = spoolEntry('lonely good');
+      // Fired together, so group-committing adapters put them in one shared transaction.
+      const calls = [
+        ...Array.from({ length: 10 }, (_, i) => [spoolEntry(`before ${i}`)]),
+        [{ ...first, raw: new Uint8Array([9]) }],
+        [lonelyGood, { ...first, raw: new Uint8Array([9]) }],
+        ...Array.from({ length: 10 }, (_, i) => [spoolEntry(`after ${i}`)]),
+      ];
+      const outcomes = await Promise.allSettled(calls.map((c) => storage.appendSpool(c)));
+      assert.deepEqual(
+        outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : [])),
+        [10, 11],
+      );
+      assert.equal((await storage.list({ start: 0, limit: 100 })).total, 21);
+      assert.equal(await storage.get(lonelyGood.id), null);
+      assert.equal((await storage.getRaw(first.id))?.byteLength, first.raw.byteLength);
+    });
+
+    it('shares one store between two handles appending at once', async () => {
+      await storage.delete('all');
+      const peer = await openPeer(backend, location);
+      try {
+        const mine = Array.from({ length: 40 }, (_, i) => spoolEntry(`mine ${i}`));
+        const theirs = Array.from({ length: 40 }, (_, i) => spoolEntry(`theirs ${i}`));
+        await Promise.all([
+          ...mine.map((e) => storage.appendSpool([e])),
+          ...theirs.map((e) => peer.appendSpool([e])),
+        ]);
+        const seen = await peer.list({ start: 0, limit: 100 });
+        assert.equal(seen.total, 80);
+        const seqs = seen.messages.map((m) => m.seq);
+        assert.ok(seqs.every((n) => typeof n === 'number' && Number.isInteger(n)));
+        assert.equal(new Set(seqs).size, 80);
+        assert.deepEqual(
+          seqs,
+          [...seqs].sort((a, b) => b - a),
+        );
+        // An id taken through one handle is taken for the other.
+        await assert.rejects(peer.appendSpool([mine[0]!]));
+        assert.equal(await peer.setRead([mine[0]!.id], true), 1);
+        assert.equal((await storage.get(mine[0]!.id))?.read, true);
+      } finally {
+        await peer.close();
+      }
+    });
+
+    it('migrates once when several processes open a new store together', async () => {
+      // Four handles racing on an empty store: every one must open, and the schema applies once.
+      const pgdb = backend.name === 'postgres' ? await freshPostgresDatabase() : null;
+      const dir = tempDir();
+      const open = () => (pgdb ? PostgresStorage.open(pgdb.url) : SqliteStorage.open(dir));
+      try {
+        const nodes: Storage[] = await Promise.all(Array.from({ length: 4 }, open));
+        const e = spoolEntry('after migration');
+        await nodes[0]!.appendSpool([e]);
+        assert.equal(await nodes[3]!.latestId(), e.id);
+        await Promise.all(nodes.map((n) => n.close()));
+      } finally {
+        await pgdb?.drop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('stores NUL characters from the wire and from decoded parts', async () => {
+      await storage.delete('all');
+      const e = spoolEntry('nul', { helo: 'bad\u0000helo' });
+      await storage.appendSpool([e]);
+      const p = parsed('nul');
+      await storage.saveParsed(e.id, { ok: true, parsed: { ...p, subject: 'a\u0000b', text: 'x\u0000y' } });
+      const got = await storage.get(e.id);
+      // The parsed body is exact; summary copies may carry U+FFFD where the engine's text type
+      // cannot hold NUL (PostgreSQL).
+      assert.equal(got?.parsed?.text, 'x\u0000y');
+      assert.equal(got?.parsed?.subject, 'a\u0000b');
+      assert.match(got?.subject ?? '', /^a[\u0000\uFFFD]b$/);
+      assert.match(got?.envelope.helo ?? '', /^bad[\u0000\uFFFD]helo$/);
+    });
+
+    it('reports sizes and counts as numbers', async () => {
+      await storage.delete('all');
+      const es = [spoolEntry('n1'), spoolEntry('n2')];
+      await storage.appendSpool(es);
+      const stats = await storage.stats();
+      assert.deepEqual(
+        { messages: stats.messages, unread: stats.unread, bytes: stats.bytes },
+        { messages: 2, unread: 2, bytes: es[0]!.raw.byteLength + es[1]!.raw.byteLength },
+      );
+      assert.equal(typeof stats.databaseBytes, 'number');
+      assert.ok(stats.databaseBytes > 0);
+      const m = (await storage.list({ start: 0, limit: 1 })).messages[0]!;
+      assert.equal(typeof m.size, 'number');
+      assert.equal(typeof m.attachmentCount, 'number');
     });
 
     it('answers ping', async () => {

@@ -22,14 +22,18 @@ export function openDatabase(file: string, opts: { readOnly?: boolean } = {}): D
 
 export function migrate(db: DatabaseSync): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const done = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
-  );
+  const appliedVersions = () =>
+    new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
   let applied = 0;
   for (const m of readMigrations(MIGRATIONS_DIR)) {
-    if (done.has(m.version)) continue;
+    if (appliedVersions().has(m.version)) continue;
     db.exec('BEGIN IMMEDIATE');
     try {
+      // Checked again under the write lock: another process may have applied it meanwhile.
+      if (appliedVersions().has(m.version)) {
+        db.exec('ROLLBACK');
+        continue;
+      }
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,

@@ -34,13 +34,12 @@ export class SqliteStorage implements Storage {
   }
 
   async appendSpool(entries: SpoolEntry[]): Promise<void> {
-    // Hand each body to the writer without a copy when it owns its whole ArrayBuffer; a view into
-    // a shared pool (small Buffers) must be copied first, or the transfer would detach the pool.
+    // The writer thread gets its own copy, transferred without a second copy; the caller keeps its
+    // buffer intact (a small Buffer is a view into a shared pool that must never be detached).
     const transfer: ArrayBuffer[] = [];
     const owned = entries.map((e) => {
-      const whole = e.raw.byteOffset === 0 && e.raw.byteLength === e.raw.buffer.byteLength && e.raw.buffer instanceof ArrayBuffer;
-      const raw = whole ? e.raw : new Uint8Array(e.raw);
-      transfer.push(raw.buffer as ArrayBuffer);
+      const raw = new Uint8Array(e.raw);
+      transfer.push(raw.buffer);
       return { ...e, raw };
     });
     await this.writer.run('appendSpool', owned, transfer);

@@ -1,0 +1,112 @@
+// The composition root: the only module that picks adapters and wires services together.
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/schema.ts';
+import { EventBus } from './events/bus.ts';
+import { createHttpApp } from './http/app.ts';
+import { startHttp } from './http/server.ts';
+import { ParseRunner } from './ingest/parse-runner.ts';
+import { Spool } from './ingest/spool.ts';
+import { ParsePool } from './mime/parse-pool.ts';
+import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { type SmtpRole, startSmtp } from './smtp/server.ts';
+import { loadTls } from './smtp/tls.ts';
+import type { Storage } from './storage/ports.ts';
+import { PostgresStorage } from './storage/postgres/store.ts';
+import { SqliteStorage } from './storage/sqlite/store.ts';
+import { VERSION } from './version.ts';
+
+export interface Mailroom {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly metrics: Metrics;
+  readonly events: EventBus;
+  readonly logger: Logger;
+  smtpAddresses(): ReturnType<SmtpRole['addresses']>;
+  httpAddress(): AddressInfo | null;
+  close(): Promise<void>;
+}
+
+async function openStorage(config: Config, metrics: Metrics): Promise<Storage> {
+  const onCommit = (size: number) => metrics.spoolBatchSize.observe(size);
+  if (config.databaseUrl) {
+    const pg = await PostgresStorage.open(config.databaseUrl);
+    pg.onCommit = onCommit;
+    return pg;
+  }
+  const sqlite = await SqliteStorage.open(config.dataDir);
+  sqlite.onCommit = onCommit;
+  return sqlite;
+}
+
+/** Starts the roles named in config.roles; resolves once every listener is up. */
+export async function startMailroom(config: Config, opts: { logger?: Logger } = {}): Promise<Mailroom> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const events = new EventBus();
+  const roles = new Set(config.roles);
+  let ready = false;
+  const closers: (() => Promise<void>)[] = [];
+
+  const storage = await openStorage(config, metrics);
+  closers.unshift(() => storage.close());
+  logger.info(
+    { engine: storage.capabilities.engine, database: config.databaseUrl ? safeUrl(config.databaseUrl) : config.dataDir },
+    'storage opened',
+  );
+
+  try {
+    let parser: ParsePool | null = null;
+    if (roles.has('worker') || roles.has('api')) {
+      parser = ParsePool.start({ workers: config.parseWorkers, timeoutMs: config.parseTimeout, memoryBytes: config.parseMemory });
+      const p = parser;
+      closers.unshift(() => p.close());
+    }
+    if (roles.has('worker') && parser) {
+      const runner = new ParseRunner({ storage, parser, events, metrics, logger, concurrency: config.parseWorkers });
+      runner.start();
+      closers.unshift(() => runner.stop());
+    }
+    let smtp: SmtpRole | null = null;
+    if (roles.has('smtp')) {
+      const spool = new Spool({ storage, metrics, events });
+      smtp = await startSmtp({ config, logger, metrics, spool, tls: await loadTls(config) });
+      const s = smtp;
+      closers.unshift(() => s.close());
+    }
+    let http: Awaited<ReturnType<typeof startHttp>> | null = null;
+    if (roles.has('api') && parser) {
+      const app = createHttpApp({ storage, parser, metrics, logger, config, ready: () => ready, version: VERSION, startedAt: Date.now() });
+      http = await startHttp(app, config.httpListen);
+      const h = http;
+      closers.unshift(() => h.close());
+    }
+    ready = true;
+    // Always shown, whatever the level: operators (and scripts) read the bound addresses from it.
+    const always = logger.level === 'silent' ? logger : logger.child({}, { level: 'info' });
+    always.info({ roles: [...roles], smtp: smtp?.addresses(), http: http?.address }, 'mailroom started');
+    let closed: Promise<void> | null = null;
+    return {
+      config,
+      storage,
+      metrics,
+      events,
+      logger,
+      smtpAddresses: () => smtp?.addresses() ?? {},
+      httpAddress: () => http?.address ?? null,
+      close() {
+        // Stop the doors first (no new mail), then the workers, then storage.
+        closed ??= (async () => {
+          ready = false;
+          for (const close of closers) await close();
+          logger.info('mailroom stopped');
+          logger.flush();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => {});
+    throw err;
+  }
+}

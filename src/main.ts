@@ -1,0 +1,81 @@
+// CLI entry: `mailroom <command> [options]`. Parses argv into a Config and starts the roles.
+// The server modules load lazily so `config-doc`, `--help` and `--version` stay instant.
+import { ConfigError, configMarkdown, helpText, loadConfig } from './config/load.ts';
+import { VERSION } from './version.ts';
+
+const USAGE = `mailroom ${VERSION}: the email backend for applications
+
+Usage:
+  mailroom start [options]     run Mailroom (SMTP, API, workers); see 'mailroom start --help'
+  mailroom hash-password       read a password on stdin, print a hash for --smtp-auth-file
+  mailroom config-doc          print the configuration reference (Markdown)
+  mailroom --version
+`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function start(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  const config = loadConfig({ argv, env: process.env });
+  const { startMailroom } = await import('./app.ts');
+  const mailroom = await startMailroom(config);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    mailroom.logger.info({ signal }, 'shutting down');
+    mailroom.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`mailroom: shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function main(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'hash-password': {
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      if (!password) throw new ConfigError('hash-password: no password on standard input');
+      const { hashPassword } = await import('./smtp/auth-file.ts');
+      process.stdout.write(`${await hashPassword(password)}\n`);
+      return;
+    }
+    case 'config-doc':
+      process.stdout.write(configMarkdown());
+      return;
+    case '--version':
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new ConfigError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const e = err as Error;
+  // Configuration mistakes get one clear line; anything else keeps its stack for the operator.
+  process.stderr.write(e instanceof ConfigError ? `mailroom: ${e.message}\n` : `mailroom: ${e.stack ?? e.message}\n`);
+  process.exit(e instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,80 @@
+// Opens the PostgreSQL connection pool Mailroom uses, and applies migrations once even when several
+// nodes start at the same moment against one database.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { readMigrations } from '../migrations.ts';
+
+const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/**
+ * Key of the session-level advisory lock that serialises migrators. Advisory locks are scoped to
+ * the current database, so one constant serves every Mailroom database on a server.
+ */
+const MIGRATION_LOCK_KEY = 0x6d61696c; // 'mail' in ASCII
+
+export interface PoolOptions {
+  /** Connections; reads and spool commits share them. */
+  size?: number;
+  /** Errors of idle connections (a server restart, say); the pool drops those and reconnects. */
+  onError?: (err: Error) => void;
+}
+
+export function createPool(databaseUrl: string, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.size ?? 8,
+    application_name: 'mailroom',
+  });
+  // Without a listener an idle client's error event would crash the process; the pool already
+  // discards that client, and the next query opens a fresh one.
+  pool.on('error', (err) => opts.onError?.(err));
+  return pool;
+}
+
+/** Applies pending migrations under an advisory lock; returns how many this call applied. */
+export async function migrate(pool: pg.Pool): Promise<number> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await applyPending(client);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } catch (err) {
+    failure = err as Error;
+    throw err;
+  } finally {
+    // A connection that failed mid-migration may still hold the lock or an open transaction.
+    client.release(failure);
+  }
+}
+
+async function applyPending(client: pg.PoolClient): Promise<number> {
+  // Created under the lock: two concurrent CREATE TABLE IF NOT EXISTS can still collide.
+  await client.query(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)',
+  );
+  const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+  const done = new Set(rows.map((r) => r.version));
+  let applied = 0;
+  for (const m of readMigrations(MIGRATIONS_DIR)) {
+    if (done.has(m.version)) continue;
+    await client.query('BEGIN');
+    try {
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, now())', [
+        m.version,
+        m.name,
+      ]);
+      await client.query('COMMIT');
+      applied++;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    }
+  }
+  return applied;
+}
