@@ -51,19 +51,33 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
   const storage = await openStorage(config, metrics);
   closers.unshift(() => storage.close());
   logger.info(
-    { engine: storage.capabilities.engine, database: config.databaseUrl ? safeUrl(config.databaseUrl) : config.dataDir },
+    {
+      engine: storage.capabilities.engine,
+      database: config.databaseUrl ? safeUrl(config.databaseUrl) : config.dataDir,
+    },
     'storage opened',
   );
 
   try {
     let parser: ParsePool | null = null;
     if (roles.has('worker') || roles.has('api')) {
-      parser = ParsePool.start({ workers: config.parseWorkers, timeoutMs: config.parseTimeout, memoryBytes: config.parseMemory });
+      parser = ParsePool.start({
+        workers: config.parseWorkers,
+        timeoutMs: config.parseTimeout,
+        memoryBytes: config.parseMemory,
+      });
       const p = parser;
       closers.unshift(() => p.close());
     }
     if (roles.has('worker') && parser) {
-      const runner = new ParseRunner({ storage, parser, events, metrics, logger, concurrency: config.parseWorkers });
+      const runner = new ParseRunner({
+        storage,
+        parser,
+        events,
+        metrics,
+        logger,
+        concurrency: config.parseWorkers,
+      });
       runner.start();
       closers.unshift(() => runner.stop());
     }
@@ -76,7 +90,16 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     }
     let http: Awaited<ReturnType<typeof startHttp>> | null = null;
     if (roles.has('api') && parser) {
-      const app = createHttpApp({ storage, parser, metrics, logger, config, ready: () => ready, version: VERSION, startedAt: Date.now() });
+      const app = createHttpApp({
+        storage,
+        parser,
+        metrics,
+        logger,
+        config,
+        ready: () => ready,
+        version: VERSION,
+        startedAt: Date.now(),
+      });
       http = await startHttp(app, config.httpListen);
       const h = http;
       closers.unshift(() => h.close());

@@ -76,6 +76,8 @@ async function main(args: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   const e = err as Error;
   // Configuration mistakes get one clear line; anything else keeps its stack for the operator.
-  process.stderr.write(e instanceof ConfigError ? `mailroom: ${e.message}\n` : `mailroom: ${e.stack ?? e.message}\n`);
+  process.stderr.write(
+    e instanceof ConfigError ? `mailroom: ${e.message}\n` : `mailroom: ${e.stack ?? e.message}\n`,
+  );
   process.exit(e instanceof ConfigError ? 2 : 1);
 });

@@ -57,7 +57,20 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr
 async function drive(port: number, size: number, c: number): Promise<number> {
   const n = messageCount(size, c);
   const started = performance.now();
-  const r = await run('smtp-source', ['-d', '-s', String(c), '-l', String(size), '-m', String(n), '-f', 'bench@example.test', '-t', 'sink@example.test', `127.0.0.1:${port}`]);
+  const r = await run('smtp-source', [
+    '-d',
+    '-s',
+    String(c),
+    '-l',
+    String(size),
+    '-m',
+    String(n),
+    '-f',
+    'bench@example.test',
+    '-t',
+    'sink@example.test',
+    `127.0.0.1:${port}`,
+  ]);
   const seconds = (performance.now() - started) / 1000;
   if (r.code !== 0) throw new Error(`smtp-source failed (${r.code}): ${r.stderr.trim()}`);
   return n / seconds;
@@ -95,9 +108,12 @@ async function benchEngine(engine: string, sinkPort: number): Promise<Row[]> {
   const dataDir = tempDir('mailroom-bench-');
   const pg = engine === 'postgres' ? await freshPostgresDatabase() : null;
   // Quiet logs: per-message info lines are not what is being measured.
-  const server = await spawnMailroom(['--data-dir', dataDir, '--max-connections-per-ip', '1000', ...(pg ? ['--database-url', pg.url] : [])], {
-    MAILROOM_LOG_LEVEL: 'warn',
-  });
+  const server = await spawnMailroom(
+    ['--data-dir', dataDir, '--max-connections-per-ip', '1000', ...(pg ? ['--database-url', pg.url] : [])],
+    {
+      MAILROOM_LOG_LEVEL: 'warn',
+    },
+  );
   const rows: Row[] = [];
   try {
     for (const size of SIZES) {
@@ -115,7 +131,9 @@ async function benchEngine(engine: string, sinkPort: number): Promise<Row[]> {
         }
         const row = { engine, size, c, mailroom: median(mr), sink: median(sink) };
         rows.push(row);
-        process.stderr.write(`${engine} ${size}B c=${c}: mailroom ${mr.map((x) => x.toFixed(0)).join('/')}, smtp-sink ${sink.map((x) => x.toFixed(0)).join('/')}\n`);
+        process.stderr.write(
+          `${engine} ${size}B c=${c}: mailroom ${mr.map((x) => x.toFixed(0)).join('/')}, smtp-sink ${sink.map((x) => x.toFixed(0)).join('/')}\n`,
+        );
       }
     }
   } finally {
@@ -130,16 +148,21 @@ async function main(): Promise<void> {
   const sink = await startSink();
   const rows: Row[] = [];
   try {
-    for (const engine of String(values.engines).split(',')) rows.push(...(await benchEngine(engine, sink.port)));
+    for (const engine of String(values.engines).split(','))
+      rows.push(...(await benchEngine(engine, sink.port)));
   } finally {
     sink.child.kill();
   }
-  console.log(`\nbench/ingest: persistent sessions, median of ${RUNS} runs, msgs/s (every Mailroom message fsynced before 250)\n`);
+  console.log(
+    `\nbench/ingest: persistent sessions, median of ${RUNS} runs, msgs/s (every Mailroom message fsynced before 250)\n`,
+  );
   console.log('| engine | size | concurrency | Mailroom | smtp-sink (stores nothing) | Mailroom / sink |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
     const size = r.size >= 1024 ? `${r.size / 1024} KB` : `${r.size} B`;
-    console.log(`| ${r.engine} | ${size} | ${r.c} | ${r.mailroom.toFixed(0)} | ${r.sink.toFixed(0)} | ${(r.mailroom / r.sink).toFixed(2)} |`);
+    console.log(
+      `| ${r.engine} | ${size} | ${r.c} | ${r.mailroom.toFixed(0)} | ${r.sink.toFixed(0)} | ${(r.mailroom / r.sink).toFixed(2)} |`,
+    );
   }
 }
 

@@ -7,7 +7,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1024,
+  k: 1024,
+  mb: 1024 ** 2,
+  m: 1024 ** 2,
+  gb: 1024 ** 3,
+  g: 1024 ** 3,
+};
 const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 function describe(s: Setting): string {
@@ -18,7 +27,9 @@ function parseNumberWithUnit(s: Setting, raw: string, units: Record<string, numb
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw);
   const unit = m ? units[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) {
-    throw new ConfigError(`${describe(s)}: "${raw}" is not a ${s.type} (units: ${Object.keys(units).filter(Boolean).join(', ')})`);
+    throw new ConfigError(
+      `${describe(s)}: "${raw}" is not a ${s.type} (units: ${Object.keys(units).filter(Boolean).join(', ')})`,
+    );
   }
   return Math.round(Number(m[1]) * unit);
 }
@@ -39,7 +50,8 @@ export function parseValue(s: Setting, raw: unknown): Config[keyof Config] {
       break;
     }
     case 'int':
-      if (!/^\s*-?\d+\s*$/.test(text)) throw new ConfigError(`${describe(s)}: "${text}" is not a whole number`);
+      if (!/^\s*-?\d+\s*$/.test(text))
+        throw new ConfigError(`${describe(s)}: "${text}" is not a whole number`);
       value = Number(text);
       break;
     case 'size':
@@ -55,25 +67,33 @@ export function parseValue(s: Setting, raw: unknown): Config[keyof Config] {
       }
       const m = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/i.exec(text);
       const port = m ? Number(m[3]) : -1;
-      if (!m || port > 65535) throw new ConfigError(`${describe(s)}: "${text}" is not host:port (e.g. 127.0.0.1:1025)`);
+      if (!m || port > 65535)
+        throw new ConfigError(`${describe(s)}: "${text}" is not host:port (e.g. 127.0.0.1:1025)`);
       value = text;
       break;
     }
     case 'enum':
-      if (!s.values?.includes(text)) throw new ConfigError(`${describe(s)}: "${text}" is not one of ${s.values?.join(', ')}`);
+      if (!s.values?.includes(text))
+        throw new ConfigError(`${describe(s)}: "${text}" is not one of ${s.values?.join(', ')}`);
       value = text;
       break;
     case 'list': {
-      const items = text.split(',').map((v) => v.trim()).filter(Boolean);
+      const items = text
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
       const bad = items.find((v) => s.values && !s.values.includes(v));
-      if (bad !== undefined) throw new ConfigError(`${describe(s)}: "${bad}" is not one of ${s.values?.join(', ')}`);
+      if (bad !== undefined)
+        throw new ConfigError(`${describe(s)}: "${bad}" is not one of ${s.values?.join(', ')}`);
       value = items;
       break;
     }
   }
   if (typeof value === 'number') {
-    if (s.min !== undefined && value < s.min) throw new ConfigError(`${describe(s)}: ${text} is below the minimum ${s.min}`);
-    if (s.max !== undefined && value > s.max) throw new ConfigError(`${describe(s)}: ${text} is above the maximum ${s.max}`);
+    if (s.min !== undefined && value < s.min)
+      throw new ConfigError(`${describe(s)}: ${text} is below the minimum ${s.min}`);
+    if (s.max !== undefined && value > s.max)
+      throw new ConfigError(`${describe(s)}: ${text} is above the maximum ${s.max}`);
   }
   return value as Config[keyof Config];
 }
@@ -96,7 +116,8 @@ export function parseFlags(argv: readonly string[]): { flags: Map<string, string
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (name !== 'config' && name !== 'help' && !byFlag.has(name)) throw new ConfigError(`unknown option --${name}`);
+    if (name !== 'config' && name !== 'help' && !byFlag.has(name))
+      throw new ConfigError(`unknown option --${name}`);
     if (eq !== -1) flags.set(name, arg.slice(eq + 1));
     else if (name === 'help' || byFlag.get(name)?.type === 'bool') {
       const next = argv[i + 1];
@@ -152,7 +173,9 @@ export function loadConfig(input: LoadInput): Config {
     }
   }
   if (out.databaseUrl && !/^postgres(ql)?:\/\//.test(String(out.databaseUrl))) {
-    throw new ConfigError('--database-url (MAILROOM_DATABASE_URL): only postgres:// or postgresql:// URLs are supported');
+    throw new ConfigError(
+      '--database-url (MAILROOM_DATABASE_URL): only postgres:// or postgresql:// URLs are supported',
+    );
   }
   if (Boolean(out.tlsCert) !== Boolean(out.tlsKey)) {
     throw new ConfigError('--tls-cert and --tls-key must be given together');
@@ -163,13 +186,23 @@ export function loadConfig(input: LoadInput): Config {
 
 /** Help text for `mailroom start --help`, generated from the schema. */
 export function helpText(): string {
-  const lines = ['Usage: mailroom start [options]', '', 'Options (each also as an env var, or a key in --config FILE.json):', ''];
+  const lines = [
+    'Usage: mailroom start [options]',
+    '',
+    'Options (each also as an env var, or a key in --config FILE.json):',
+    '',
+  ];
   for (const s of SETTINGS as readonly Setting[]) {
     const def = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
-    lines.push(`  --${flagName(s.key)} <${s.type}>  [${envName(s.key)}]  default: ${def === '' ? '(empty)' : def}`);
+    lines.push(
+      `  --${flagName(s.key)} <${s.type}>  [${envName(s.key)}]  default: ${def === '' ? '(empty)' : def}`,
+    );
     lines.push(`      ${s.doc}`);
   }
-  lines.push('  --config <file>  [MAILROOM_CONFIG]', '      JSON file of settings (flag or camelCase names).');
+  lines.push(
+    '  --config <file>  [MAILROOM_CONFIG]',
+    '      JSON file of settings (flag or camelCase names).',
+  );
   return lines.join('\n');
 }
 
@@ -177,7 +210,12 @@ export function helpText(): string {
 export function configMarkdown(): string {
   const rows = (SETTINGS as readonly Setting[]).map((s) => {
     const def = Array.isArray(s.default) ? s.default.join(',') : String(s.default);
-    const shown = s.key === 'smtpHostname' ? '(host name)' : s.key === 'parseWorkers' ? '(cores − 1, 1 to 4)' : def || '(empty)';
+    const shown =
+      s.key === 'smtpHostname'
+        ? '(host name)'
+        : s.key === 'parseWorkers'
+          ? '(cores − 1, 1 to 4)'
+          : def || '(empty)';
     return `| \`--${flagName(s.key)}\` | \`${envName(s.key)}\` | ${s.type} | \`${shown}\` | ${s.doc} |`;
   });
   return [

@@ -5,7 +5,11 @@ type Labels = Record<string, string>;
 
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
+  return keys
+    .map(
+      (k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+    )
+    .join(',');
 }
 
 abstract class Metric {
@@ -18,7 +22,9 @@ abstract class Metric {
   }
   abstract lines(): string[];
   render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join('\n');
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, ...this.lines()].join(
+      '\n',
+    );
   }
 }
 
@@ -90,7 +96,8 @@ export class Histogram extends Metric {
     const out: string[] = [];
     for (const [k, s] of this.series) {
       const sep = k ? `${k},` : '';
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`));
+      for (const [i, b] of this.buckets.entries())
+        out.push(`${this.name}_bucket{${sep}le="${b}"} ${s.counts[i]}`);
       out.push(`${this.name}_bucket{${sep}le="+Inf"} ${s.count}`);
       out.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
       out.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
@@ -116,30 +123,52 @@ export function createMetrics() {
   return {
     registry,
     messagesAccepted: registry.register(
-      new Counter('mailroom_messages_accepted_total', 'Messages committed to the spool and acknowledged with 250, by listener.'),
+      new Counter(
+        'mailroom_messages_accepted_total',
+        'Messages committed to the spool and acknowledged with 250, by listener.',
+      ),
     ),
     messagesRejected: registry.register(
-      new Counter('mailroom_messages_rejected_total', 'Messages or recipients refused, by SMTP stage and reason.'),
+      new Counter(
+        'mailroom_messages_rejected_total',
+        'Messages or recipients refused, by SMTP stage and reason.',
+      ),
     ),
     bytesAccepted: registry.register(
       new Counter('mailroom_message_bytes_total', 'Bytes of message data committed to the spool.'),
     ),
-    sessions: registry.register(new Counter('mailroom_smtp_sessions_total', 'SMTP sessions opened, by listener.')),
-    sessionsActive: registry.register(new Gauge('mailroom_smtp_sessions_active', 'SMTP sessions open now, by listener.')),
-    authFailures: registry.register(new Counter('mailroom_smtp_auth_failures_total', 'Failed SMTP AUTH attempts.')),
+    sessions: registry.register(
+      new Counter('mailroom_smtp_sessions_total', 'SMTP sessions opened, by listener.'),
+    ),
+    sessionsActive: registry.register(
+      new Gauge('mailroom_smtp_sessions_active', 'SMTP sessions open now, by listener.'),
+    ),
+    authFailures: registry.register(
+      new Counter('mailroom_smtp_auth_failures_total', 'Failed SMTP AUTH attempts.'),
+    ),
     spoolCommitSeconds: registry.register(
-      new Histogram('mailroom_spool_commit_seconds', 'Time from a message being complete to its durable commit.', [
-        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-      ]),
+      new Histogram(
+        'mailroom_spool_commit_seconds',
+        'Time from a message being complete to its durable commit.',
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      ),
     ),
     spoolBatchSize: registry.register(
-      new Histogram('mailroom_spool_batch_size', 'Writes committed together in one transaction (group commit).', [
-        1, 2, 5, 10, 20, 50, 100, 200, 500,
-      ]),
+      new Histogram(
+        'mailroom_spool_batch_size',
+        'Writes committed together in one transaction (group commit).',
+        [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      ),
     ),
-    parsed: registry.register(new Counter('mailroom_messages_parsed_total', 'Messages parsed, by outcome (parsed, failed).')),
+    parsed: registry.register(
+      new Counter('mailroom_messages_parsed_total', 'Messages parsed, by outcome (parsed, failed).'),
+    ),
     parseSeconds: registry.register(
-      new Histogram('mailroom_parse_seconds', 'Time to parse one message in a worker.', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]),
+      new Histogram(
+        'mailroom_parse_seconds',
+        'Time to parse one message in a worker.',
+        [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+      ),
     ),
   };
 }

@@ -44,7 +44,10 @@ export interface Storage {
   /** Ids of spooled messages not yet parsed, oldest first. */
   pendingParse(limit: number): Promise<string[]>;
   /** Records the parse outcome; a failure keeps the message listed with `parseError`. */
-  saveParsed(id: string, result: { ok: true; parsed: ParsedMessage } | { ok: false; error: string }): Promise<void>;
+  saveParsed(
+    id: string,
+    result: { ok: true; parsed: ParsedMessage } | { ok: false; error: string },
+  ): Promise<void>;
 
   /** Newest first, as Mailpit lists. */
   list(query: ListQuery): Promise<ListResult>;

@@ -5,14 +5,30 @@ import { describe, it } from 'node:test';
 import { BIN } from '../helpers/process.ts';
 
 function mailroom(args: string[], input?: string) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, env: { ...process.env, MAILROOM_SMTP_LISTEN: undefined } });
+  return spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, MAILROOM_SMTP_LISTEN: undefined },
+  });
 }
 
 describe('mailroom CLI', () => {
   it('lists every option in start --help', () => {
     const r = mailroom(['start', '--help']);
     assert.equal(r.status, 0, r.stderr);
-    for (const flag of ['--smtp-listen', '--http-listen', '--data-dir', '--database-url', '--submission-listen', '--smtps-listen', '--tls-cert', '--tls-key', '--smtp-auth-file', '--max-message-size', '--max-recipients']) {
+    for (const flag of [
+      '--smtp-listen',
+      '--http-listen',
+      '--data-dir',
+      '--database-url',
+      '--submission-listen',
+      '--smtps-listen',
+      '--tls-cert',
+      '--tls-key',
+      '--smtp-auth-file',
+      '--max-message-size',
+      '--max-recipients',
+    ]) {
       assert.match(r.stdout, new RegExp(`${flag} `));
     }
   });
@@ -21,7 +37,10 @@ describe('mailroom CLI', () => {
     const r = mailroom(['start', '--max-recipients', 'lots']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--max-recipients \(MAILROOM_MAX_RECIPIENTS\): "lots" is not a whole number/);
-    const e = spawnSync(process.execPath, [BIN, 'start'], { encoding: 'utf8', env: { ...process.env, MAILROOM_HTTP_LISTEN: 'localhost' } });
+    const e = spawnSync(process.execPath, [BIN, 'start'], {
+      encoding: 'utf8',
+      env: { ...process.env, MAILROOM_HTTP_LISTEN: 'localhost' },
+    });
     assert.equal(e.status, 2);
     assert.match(e.stderr, /--http-listen \(MAILROOM_HTTP_LISTEN\)/);
   });

@@ -24,7 +24,10 @@ describe('config', () => {
   it('takes flags over env over file over defaults', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-config-'));
     const file = path.join(dir, 'mailroom.json');
-    fs.writeFileSync(file, JSON.stringify({ 'smtp-listen': '127.0.0.1:2001', maxRecipients: 7, httpListen: '127.0.0.1:9001' }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ 'smtp-listen': '127.0.0.1:2001', maxRecipients: 7, httpListen: '127.0.0.1:9001' }),
+    );
     const c = load(['--config', file, '--smtp-listen=127.0.0.1:2003'], {
       MAILROOM_SMTP_LISTEN: '127.0.0.1:2002',
       MAILROOM_HTTP_LISTEN: '127.0.0.1:9002',
@@ -39,9 +42,20 @@ describe('config', () => {
   });
 
   it('parses units, booleans, lists', () => {
-    const c = load(['--max-message-size', '10MB', '--smtp-idle-timeout', '90s', '--smtp-auth-accept-any', '--roles', 'smtp,worker'], {
-      MAILROOM_SMTP_AUTH_ALLOW_INSECURE: 'yes',
-    });
+    const c = load(
+      [
+        '--max-message-size',
+        '10MB',
+        '--smtp-idle-timeout',
+        '90s',
+        '--smtp-auth-accept-any',
+        '--roles',
+        'smtp,worker',
+      ],
+      {
+        MAILROOM_SMTP_AUTH_ALLOW_INSECURE: 'yes',
+      },
+    );
     assert.equal(c.maxMessageSize, 10 * 1024 * 1024);
     assert.equal(c.smtpIdleTimeout, 90_000);
     assert.equal(c.smtpAuthAcceptAny, true);
@@ -64,7 +78,11 @@ describe('config', () => {
       [['--smtp-listen'], {}, /--smtp-listen needs a value/],
     ];
     for (const [argv, env, re] of cases) {
-      assert.throws(() => load(argv, env), (err: Error) => err instanceof ConfigError && re.test(err.message), `${argv} ${JSON.stringify(env)}`);
+      assert.throws(
+        () => load(argv, env),
+        (err: Error) => err instanceof ConfigError && re.test(err.message),
+        `${argv} ${JSON.stringify(env)}`,
+      );
     }
   });
 

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
-import { PostgresStorage } from '../../src/storage/postgres/store.ts';
 import type { Storage } from '../../src/storage/ports.ts';
+import { PostgresStorage } from '../../src/storage/postgres/store.ts';
+import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 import { freshPostgresDatabase, tempDir } from '../helpers/backends.ts';
 import { spawnMailroom } from '../helpers/process.ts';
 import { LineClient } from '../helpers/smtp-client.ts';
@@ -49,7 +49,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       try {
         const first = await spawnMailroom(args);
         const acked = new Set<string>();
-        const clients = Array.from({ length: CLIENTS }, (_, i) => sendUntilDead(first.smtpPort, i, acked).catch(() => {}));
+        const clients = Array.from({ length: CLIENTS }, (_, i) =>
+          sendUntilDead(first.smtpPort, i, acked).catch(() => {}),
+        );
         // Kill mid-stream: once a good number of messages are in and the clients are still sending.
         while (acked.size < 300) await sleep(5);
         first.child.kill('SIGKILL');
@@ -60,7 +62,11 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         const after = await LineClient.connect(second.smtpPort);
         await after.read();
         await after.command('EHLO crash.test');
-        const r = await after.send('a@example.test', ['b@example.test'], 'X-Crash-Token: after-restart\r\n\r\n' + 'x'.repeat(500) + '\r\n');
+        const r = await after.send(
+          'a@example.test',
+          ['b@example.test'],
+          'X-Crash-Token: after-restart\r\n\r\n' + 'x'.repeat(500) + '\r\n',
+        );
         assert.equal(r.code, 250, r.text);
         after.close();
         assert.equal(await second.stop(), 0);
@@ -68,7 +74,12 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         const storage = pg ? await PostgresStorage.open(pg.url) : await SqliteStorage.open(dataDir);
         try {
           const counts = await tokensIn(storage);
-          for (const token of acked) assert.equal(counts.get(token), 1, `acknowledged ${token} stored ${counts.get(token) ?? 0} times`);
+          for (const token of acked)
+            assert.equal(
+              counts.get(token),
+              1,
+              `acknowledged ${token} stored ${counts.get(token) ?? 0} times`,
+            );
           for (const [token, n] of counts) assert.equal(n, 1, `${token} stored ${n} times`);
           assert.equal(counts.get('after-restart'), 1);
           assert.ok(acked.size >= 300);

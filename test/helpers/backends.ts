@@ -9,7 +9,8 @@ import type { Storage } from '../../src/storage/ports.ts';
 import { PostgresStorage } from '../../src/storage/postgres/store.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 
-export const TEST_PG_URL = process.env.MAILROOM_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+export const TEST_PG_URL =
+  process.env.MAILROOM_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 
 export interface Backend {
   name: 'sqlite' | 'postgres';

@@ -44,7 +44,11 @@ export class LineClient {
       this.buffer = this.buffer.slice(i + 2);
       this.partial.push(line);
       if (line.length < 4 || line[3] !== '-') {
-        const reply: Reply = { code: Number(line.slice(0, 3)), lines: this.partial, text: this.partial.join('\n') };
+        const reply: Reply = {
+          code: Number(line.slice(0, 3)),
+          lines: this.partial,
+          text: this.partial.join('\n'),
+        };
         this.partial = [];
         const w = this.waiters.shift();
         if (w) w(reply);

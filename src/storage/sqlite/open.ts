@@ -21,9 +21,15 @@ export function openDatabase(file: string, opts: { readOnly?: boolean } = {}): D
 }
 
 export function migrate(db: DatabaseSync): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
   const appliedVersions = () =>
-    new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+    new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    );
   let applied = 0;
   for (const m of readMigrations(MIGRATIONS_DIR)) {
     if (appliedVersions().has(m.version)) continue;

@@ -61,7 +61,9 @@ export class SqliteStorage implements Storage {
       .prepare(`SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`)
       .all(q.limit, q.start) as unknown as SummaryRow[];
     const counts = this.db
-      .prepare('SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages')
+      .prepare(
+        'SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages',
+      )
       .get() as { total: number; unread: number };
     return { total: counts.total, unread: counts.unread, messages: rows.map(toSummary) };
   }
@@ -85,7 +87,9 @@ export class SqliteStorage implements Storage {
   }
 
   async latestId(): Promise<string | null> {
-    const row = this.db.prepare('SELECT id FROM messages ORDER BY seq DESC LIMIT 1').get() as { id: string } | undefined;
+    const row = this.db.prepare('SELECT id FROM messages ORDER BY seq DESC LIMIT 1').get() as
+      | { id: string }
+      | undefined;
     return row?.id ?? null;
   }
 
@@ -99,7 +103,9 @@ export class SqliteStorage implements Storage {
 
   async stats(): Promise<StoreStats> {
     const r = this.db
-      .prepare('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(sum(read = 0), 0) AS unread FROM messages')
+      .prepare(
+        'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(sum(read = 0), 0) AS unread FROM messages',
+      )
       .get() as { n: number; bytes: number; unread: number };
     let databaseBytes = 0;
     for (const suffix of ['', '-wal']) {

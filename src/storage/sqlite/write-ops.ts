@@ -4,7 +4,10 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { ParsedMessage, SpoolEntry } from '../../domain/message.ts';
 import { summaryColumns } from '../rows.ts';
 
-export type SaveParsedArgs = { id: string; result: { ok: true; parsed: ParsedMessage } | { ok: false; error: string } };
+export type SaveParsedArgs = {
+  id: string;
+  result: { ok: true; parsed: ParsedMessage } | { ok: false; error: string };
+};
 
 type Ids = readonly string[] | 'all';
 
@@ -19,7 +22,12 @@ export const writeOps = {
     );
     const insertRaw = db.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)');
     for (const e of entries) {
-      const row = insertMessage.get(e.id, e.envelope.receivedAt, e.raw.byteLength, JSON.stringify(e.envelope)) as {
+      const row = insertMessage.get(
+        e.id,
+        e.envelope.receivedAt,
+        e.raw.byteLength,
+        JSON.stringify(e.envelope),
+      ) as {
         seq: number;
       };
       insertRaw.run(row.seq, e.raw);
@@ -31,25 +39,44 @@ export const writeOps = {
     const row = db.prepare('SELECT seq FROM messages WHERE id = ?').get(id) as { seq: number } | undefined;
     if (!row) return 0; // deleted while it was being parsed
     if (!result.ok) {
-      db.prepare("UPDATE messages SET parse_state = 'failed', parse_error = ? WHERE seq = ?").run(result.error, row.seq);
+      db.prepare("UPDATE messages SET parse_state = 'failed', parse_error = ? WHERE seq = ?").run(
+        result.error,
+        row.seq,
+      );
       return 1;
     }
     const c = summaryColumns(result.parsed);
     db.prepare(
       `UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = ?, subject = ?, from_addr = ?,
        to_addrs = ?, cc_addrs = ?, bcc_addrs = ?, reply_to = ?, snippet = ?, attachment_count = ? WHERE seq = ?`,
-    ).run(c.message_id, c.subject, c.from_addr, c.to_addrs, c.cc_addrs, c.bcc_addrs, c.reply_to, c.snippet, c.attachment_count, row.seq);
-    db.prepare('INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(row.seq, JSON.stringify(result.parsed));
+    ).run(
+      c.message_id,
+      c.subject,
+      c.from_addr,
+      c.to_addrs,
+      c.cc_addrs,
+      c.bcc_addrs,
+      c.reply_to,
+      c.snippet,
+      c.attachment_count,
+      row.seq,
+    );
+    db.prepare('INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(
+      row.seq,
+      JSON.stringify(result.parsed),
+    );
     return 1;
   },
 
   setRead(db: DatabaseSync, { ids, read }: { ids: Ids; read: boolean }): number {
     const flag = read ? 1 : 0;
-    if (ids === 'all') return Number(db.prepare('UPDATE messages SET read = ? WHERE read <> ?').run(flag, flag).changes);
+    if (ids === 'all')
+      return Number(db.prepare('UPDATE messages SET read = ? WHERE read <> ?').run(flag, flag).changes);
     if (ids.length === 0) return 0;
     return Number(
-      db.prepare(`UPDATE messages SET read = ? WHERE read <> ? AND id IN (${placeholders(ids.length)})`).run(flag, flag, ...ids)
-        .changes,
+      db
+        .prepare(`UPDATE messages SET read = ? WHERE read <> ? AND id IN (${placeholders(ids.length)})`)
+        .run(flag, flag, ...ids).changes,
     );
   },
 

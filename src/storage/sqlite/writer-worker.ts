@@ -53,7 +53,11 @@ function drain(): void {
     return;
   }
   for (const r of replies) port.postMessage(r);
-  port.postMessage({ kind: 'batch', size: batch.length, ms: performance.now() - started } satisfies WriterNotice);
+  port.postMessage({
+    kind: 'batch',
+    size: batch.length,
+    ms: performance.now() - started,
+  } satisfies WriterNotice);
 }
 
 port.on('message', (req: WriterRequest | { kind: 'close' }) => {

@@ -1,0 +1,54 @@
+// The HTTP API: Mailpit-compatible /api/v1 plus health probes and metrics. Built from injected
+// dependencies so tests drive it with `app.request()` and the composition root decides the rest.
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv, HttpDeps, RuntimeCounters } from './deps.ts';
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from './errors.ts';
+import { limitBody } from './middleware/body-limit.ts';
+import { requestLog } from './middleware/request-log.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
+import { healthRoutes } from './routes/health/routes.ts';
+import { infoRoutes } from './routes/info/routes.ts';
+import { messageRoutes } from './routes/message/routes.ts';
+import { messagesRoutes } from './routes/messages/routes.ts';
+
+export type { AppEnv, HttpDeps } from './deps.ts';
+
+export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const counters: RuntimeCounters = { messagesDeleted: 0 };
+
+  // Outermost first, so error and 404 responses get the security headers and a log line too.
+  app.use('*', securityHeaders());
+  app.use('*', requestLog(deps.logger));
+  app.use('*', limitBody());
+
+  app.route('/api/v1', messagesRoutes(deps, counters));
+  app.route('/api/v1', messageRoutes(deps));
+  app.route('/api/v1', infoRoutes(deps, counters));
+  app.route('/', healthRoutes(deps));
+
+  app.notFound((c) => {
+    const problem = new HttpProblem('not-found', `There is no ${c.req.method} ${c.req.path}.`);
+    return c.body(JSON.stringify(problem.body()), 404, { 'Content-Type': PROBLEM_CONTENT_TYPE });
+  });
+
+  app.onError((err, c) => {
+    let problem: HttpProblem;
+    if (err instanceof HttpProblem) {
+      problem = err;
+    } else {
+      // The detail stays generic: internal messages may name tables, paths or hosts.
+      (c.get('log') ?? deps.logger).error({ err }, 'http request failed');
+      problem = new HttpProblem(
+        'internal',
+        `The request failed; its id is ${c.get('requestId') ?? 'unknown'}.`,
+      );
+    }
+    return c.body(JSON.stringify(problem.body()), problem.status as ContentfulStatusCode, {
+      'Content-Type': PROBLEM_CONTENT_TYPE,
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,59 @@
+// Mailpit's AppInformation shape (GET /api/v1/info).
+import type { Config } from '../../../config/schema.ts';
+import type { Counter, Metrics } from '../../../observability/metrics.ts';
+import type { StorageCapabilities, StoreStats } from '../../../storage/ports.ts';
+
+/** Sum over every label set of a counter, read from its exposition lines ("name{…} value"). */
+export function counterTotal(counter: Counter): number {
+  return counter.lines().reduce((sum, line) => sum + (Number(line.slice(line.lastIndexOf(' ') + 1)) || 0), 0);
+}
+
+/** Where the data lives, for operators; a PostgreSQL URL is shown without password or parameters. */
+export function describeDatabase(capabilities: StorageCapabilities, config: Config): string {
+  if (capabilities.engine === 'postgres' && config.databaseUrl) {
+    try {
+      const u = new URL(config.databaseUrl);
+      // Query parameters may carry credentials too (libpq accepts ?password=).
+      u.password = '';
+      u.search = '';
+      return u.toString();
+    } catch {
+      return 'postgres';
+    }
+  }
+  return `${capabilities.engine} in ${config.dataDir}`;
+}
+
+export interface InfoInput {
+  version: string;
+  database: string;
+  stats: StoreStats;
+  uptimeSeconds: number;
+  memoryBytes: number;
+  messagesDeleted: number;
+  metrics: Metrics;
+}
+
+export function presentInfo(i: InfoInput) {
+  return {
+    Version: i.version,
+    // Mailroom never calls out to check for releases.
+    LatestVersion: '',
+    Database: i.database,
+    // The engine's own size when it reports one (SQLite file), else the stored message bytes.
+    DatabaseSize: i.stats.databaseBytes > 0 ? i.stats.databaseBytes : i.stats.bytes,
+    Messages: i.stats.messages,
+    Unread: i.stats.unread,
+    Tags: {} as Record<string, number>,
+    RuntimeStats: {
+      Uptime: i.uptimeSeconds,
+      Memory: i.memoryBytes,
+      MessagesDeleted: i.messagesDeleted,
+      SMTPAccepted: counterTotal(i.metrics.messagesAccepted),
+      SMTPAcceptedSize: counterTotal(i.metrics.bytesAccepted),
+      SMTPRejected: counterTotal(i.metrics.messagesRejected),
+      // Mailpit counts messages dropped as duplicates; Mailroom never drops accepted mail.
+      SMTPIgnored: 0,
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// GET /api/v1/info: version, mailbox totals and runtime counters, in Mailpit's shape.
+import { Hono } from 'hono';
+import type { AppEnv, HttpDeps, RuntimeCounters } from '../../deps.ts';
+import { describeDatabase, presentInfo } from './presenter.ts';
+
+export function infoRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/info', async (c) =>
+    c.json(
+      presentInfo({
+        version: deps.version,
+        database: describeDatabase(deps.storage.capabilities, deps.config),
+        stats: await deps.storage.stats(),
+        uptimeSeconds: Math.max(0, Math.floor((Date.now() - deps.startedAt) / 1000)),
+        memoryBytes: process.memoryUsage().rss,
+        messagesDeleted: counters.messagesDeleted,
+        metrics: deps.metrics,
+      }),
+    ),
+  );
+  return app;
+}
