@@ -1,0 +1,233 @@
+// MIME parsing off the SMTP hot path: a fixed set of worker threads, each with a heap limit
+// (the memory budget) and a per-job timer (the time budget). Parsers have denial-of-service edges
+// (deep nesting, huge parts, pathological headers); a job that trips a budget costs only its own
+// worker, which is replaced, while the raw bytes stay stored and other jobs carry on.
+import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
+import type { ParsedMessage } from '../domain/message.ts';
+import type { MimeParser, PartContent } from './types.ts';
+import type { JobSuccess, WorkerReply, WorkerRequest } from './worker-protocol.ts';
+
+export interface ParsePoolOptions {
+  workers: number;
+  /** Wall-clock budget of one job, from the moment a worker picks it up. */
+  timeoutMs: number;
+  /** Heap budget of each worker (V8 old generation). */
+  memoryBytes: number;
+  /** Jobs allowed to wait for a worker; beyond this parse() rejects at once. */
+  maxQueued?: number;
+}
+
+type Request = { kind: 'parse'; raw: Uint8Array } | { kind: 'extract'; raw: Uint8Array; partId: string };
+
+interface Job {
+  id: number;
+  request: Request;
+  resolve(value: JobSuccess): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+const MIB = 1024 * 1024;
+const DEFAULT_MAX_QUEUED = 10_000;
+const MIN_MEMORY_BYTES = 16 * MIB;
+
+/**
+ * Bytes the worker may keep: copied when the view shares its buffer with other data, or when Node
+ * forbids moving the buffer (Buffer's allocation pool is marked untransferable). `new Uint8Array(view)`
+ * copies, where Buffer#slice would not.
+ */
+function transferable(raw: Uint8Array): Uint8Array<ArrayBuffer> {
+  const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+  const movable = raw.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(raw.buffer);
+  return whole && movable ? (raw as Uint8Array<ArrayBuffer>) : new Uint8Array(raw);
+}
+
+export class ParsePool implements MimeParser {
+  private readonly opts: Required<ParsePoolOptions>;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  private startupError: Error | null = null;
+  private onDrained: (() => void) | null = null;
+
+  private constructor(opts: Required<ParsePoolOptions>) {
+    this.opts = opts;
+  }
+
+  static start(opts: ParsePoolOptions): ParsePool {
+    // Measured on Node 24: with 8 MiB a worker cannot boot, and with 2 MiB V8 aborts the whole
+    // process instead of failing the worker. Hence a floor, the same as the config's minimum.
+    if (!(opts.workers >= 1) || !(opts.timeoutMs > 0) || !(opts.memoryBytes >= MIN_MEMORY_BYTES)) {
+      throw new Error('ParsePool needs workers >= 1, timeoutMs > 0 and memoryBytes >= 16 MiB');
+    }
+    const pool = new ParsePool({ maxQueued: DEFAULT_MAX_QUEUED, ...opts });
+    for (let i = 0; i < opts.workers; i++) {
+      const slot: Slot = { worker: pool.spawn(), ready: false, job: null, timer: null };
+      pool.watch(slot);
+      pool.slots.push(slot);
+    }
+    return pool;
+  }
+
+  /**
+   * Parses in a worker. The pool takes the bytes: when `raw` spans its whole ArrayBuffer, that
+   * buffer is transferred to the worker (detached here, no copy); a view into a larger buffer is
+   * copied first.
+   */
+  async parse(raw: Uint8Array): Promise<ParsedMessage> {
+    const reply = await this.submit({ kind: 'parse', raw });
+    if (!reply.parsed) throw new Error('parse worker returned no message');
+    return reply.parsed;
+  }
+
+  /** Decoded content of one part; `raw` is taken as in parse(). */
+  async extractPart(raw: Uint8Array, partId: string): Promise<PartContent | null> {
+    const reply = await this.submit({ kind: 'extract', raw, partId });
+    return reply.part ?? null;
+  }
+
+  /** Refuses new jobs, rejects queued ones, lets running ones finish (each is time-bounded), then stops the workers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('parse pool is closed'));
+    if (this.slots.some((s) => s.job)) await new Promise<void>((resolve) => (this.onDrained = resolve));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private submit(request: Request): Promise<JobSuccess> {
+    if (this.closed) return Promise.reject(new Error('parse pool is closed'));
+    if (this.startupError) return Promise.reject(this.startupError);
+    if (this.queue.length >= this.opts.maxQueued) {
+      return Promise.reject(new Error(`parse queue is full (${this.opts.maxQueued} waiting)`));
+    }
+    const owned = { ...request, raw: transferable(request.raw) };
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, request: owned, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private spawn(): Worker {
+    const mb = Math.max(1, Math.floor(this.opts.memoryBytes / MIB));
+    const worker = new Worker(new URL('./parse-worker.ts', import.meta.url), {
+      // The young generation is part of the heap too; a small slice of the budget keeps the
+      // old-generation limit the one that decides.
+      resourceLimits: {
+        maxOldGenerationSizeMb: mb,
+        maxYoungGenerationSizeMb: Math.max(1, Math.min(16, mb >> 3)),
+      },
+    });
+    return worker;
+  }
+
+  /** Listens to the slot's current worker; events from a worker already replaced are ignored. */
+  private watch(slot: Slot): void {
+    const worker = slot.worker;
+    worker.on('message', (reply: WorkerReply) => this.onReply(slot, worker, reply));
+    worker.on('error', (err: Error & { code?: string }) =>
+      this.onWorkerDeath(slot, worker, this.deathError(err)),
+    );
+    worker.on('exit', (code) =>
+      this.onWorkerDeath(slot, worker, new Error(`parse worker exited with code ${code}`)),
+    );
+  }
+
+  private deathError(err: Error & { code?: string }): Error {
+    if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      const mib = Number((this.opts.memoryBytes / MIB).toFixed(1));
+      return new Error(`parse exceeded the memory budget of ${mib} MiB`);
+    }
+    return new Error(`parse worker failed: ${err.message}`);
+  }
+
+  private onReply(slot: Slot, worker: Worker, reply: WorkerReply): void {
+    if (slot.worker !== worker) return;
+    if (reply.type === 'ready') {
+      slot.ready = true;
+    } else {
+      const job = slot.job;
+      this.release(slot);
+      if (job && job.id === reply.id) {
+        if (reply.ok) job.resolve(reply);
+        else job.reject(new Error(reply.error));
+      }
+    }
+    this.dispatch();
+  }
+
+  /** A worker died (heap limit, crash) or was terminated by us: fail its job, replace it. */
+  private onWorkerDeath(slot: Slot, worker: Worker, err: Error): void {
+    if (slot.worker !== worker) return;
+    const job = slot.job;
+    const wasReady = slot.ready;
+    this.release(slot);
+    job?.reject(err);
+    if (this.closed) {
+      this.checkDrained();
+      return;
+    }
+    if (!wasReady && !job) {
+      // Dying before it could take a job means every replacement would too (bad budget, missing module).
+      this.startupError = new Error(`parse worker failed to start: ${err.message}`);
+      for (const queued of this.queue.splice(0)) queued.reject(this.startupError);
+      return;
+    }
+    this.replace(slot);
+  }
+
+  private replace(slot: Slot): void {
+    const old = slot.worker;
+    slot.worker = this.spawn();
+    slot.ready = false;
+    this.watch(slot);
+    void old.terminate();
+    this.dispatch();
+  }
+
+  private release(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+    if (this.closed) this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.onDrained && !this.slots.some((s) => s.job)) this.onDrained();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.closed || this.queue.length === 0) return;
+      if (!slot.ready || slot.job) continue;
+      const job = this.queue.shift() as Job;
+      slot.job = job;
+      slot.timer = setTimeout(() => this.onTimeout(slot, job), this.opts.timeoutMs);
+      const message: WorkerRequest = { id: job.id, ...job.request };
+      try {
+        slot.worker.postMessage(message, [job.request.raw.buffer as ArrayBuffer]);
+      } catch (err) {
+        this.release(slot);
+        job.reject(new Error(`parse job could not be sent to a worker: ${(err as Error).message}`));
+      }
+    }
+  }
+
+  private onTimeout(slot: Slot, job: Job): void {
+    if (slot.job !== job) return;
+    this.release(slot);
+    job.reject(new Error(`parse timed out after ${this.opts.timeoutMs} ms`));
+    if (this.closed) {
+      void slot.worker.terminate();
+      return;
+    }
+    this.replace(slot);
+  }
+}
