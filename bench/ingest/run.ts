@@ -85,7 +85,9 @@ function median(xs: number[]): number {
 async function api<T>(port: number, path: string, method = 'GET'): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`);
-  return (await res.json()) as T;
+  const text = await res.text();
+  // DELETE answers a plain "ok", as Mailpit does.
+  return (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T;
 }
 
 async function startSink(): Promise<{ port: number; child: ChildProcess }> {

@@ -120,6 +120,14 @@ export const SETTINGS = [
     doc: 'Most RCPT TO accepted per message; further ones get 452 4.5.3 and the earlier ones are kept.',
   },
   {
+    key: 'smtpMaxLineLength',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000_000,
+    doc: 'Refuse a message with a line longer than this many octets, CRLF included (RFC 5321 sets 1000); 0 accepts any length, as Postfix and Mailpit do.',
+  },
+  {
     key: 'maxConnectionsPerIp',
     type: 'int',
     default: 100,

@@ -7,6 +7,7 @@ import type { SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import type { ListQuery, ListResult, Storage, StorageCapabilities, StoreStats } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { openDatabase } from './open.ts';
+import { stmt } from './statements.ts';
 import { SqliteWriter } from './writer.ts';
 
 export class SqliteStorage implements Storage {
@@ -46,9 +47,10 @@ export class SqliteStorage implements Storage {
   }
 
   async pendingParse(limit: number): Promise<string[]> {
-    const rows = this.db
-      .prepare("SELECT id FROM messages WHERE parse_state = 'pending' ORDER BY seq LIMIT ?")
-      .all(limit) as { id: string }[];
+    const rows = stmt(
+      this.db,
+      "SELECT id FROM messages WHERE parse_state = 'pending' ORDER BY seq LIMIT ?",
+    ).all(limit) as { id: string }[];
     return rows.map((r) => r.id);
   }
 
@@ -57,37 +59,38 @@ export class SqliteStorage implements Storage {
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const rows = this.db
-      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`)
-      .all(q.limit, q.start) as unknown as SummaryRow[];
-    const counts = this.db
-      .prepare(
-        'SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages',
-      )
-      .get() as { total: number; unread: number };
+    const rows = stmt(
+      this.db,
+      `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`,
+    ).all(q.limit, q.start) as unknown as SummaryRow[];
+    const counts = stmt(
+      this.db,
+      'SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages',
+    ).get() as { total: number; unread: number };
     return { total: counts.total, unread: counts.unread, messages: rows.map(toSummary) };
   }
 
   async get(id: string): Promise<StoredMessage | null> {
-    const row = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM messages WHERE id = ?`).get(id) as unknown as
+    const row = stmt(this.db, `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE id = ?`).get(id) as unknown as
       | SummaryRow
       | undefined;
     if (!row) return null;
-    const body = this.db.prepare('SELECT parsed FROM message_body WHERE seq = ?').get(row.seq) as
+    const body = stmt(this.db, 'SELECT parsed FROM message_body WHERE seq = ?').get(row.seq) as
       | { parsed: string }
       | undefined;
     return { ...toSummary(row), parsed: body ? parsedBody(body.parsed) : null };
   }
 
   async getRaw(id: string): Promise<Uint8Array | null> {
-    const row = this.db
-      .prepare('SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?')
-      .get(id) as { raw: Uint8Array } | undefined;
+    const row = stmt(
+      this.db,
+      'SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?',
+    ).get(id) as { raw: Uint8Array } | undefined;
     return row ? row.raw : null;
   }
 
   async latestId(): Promise<string | null> {
-    const row = this.db.prepare('SELECT id FROM messages ORDER BY seq DESC LIMIT 1').get() as
+    const row = stmt(this.db, 'SELECT id FROM messages ORDER BY seq DESC LIMIT 1').get() as
       | { id: string }
       | undefined;
     return row?.id ?? null;
@@ -102,11 +105,10 @@ export class SqliteStorage implements Storage {
   }
 
   async stats(): Promise<StoreStats> {
-    const r = this.db
-      .prepare(
-        'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(sum(read = 0), 0) AS unread FROM messages',
-      )
-      .get() as { n: number; bytes: number; unread: number };
+    const r = stmt(
+      this.db,
+      'SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(sum(read = 0), 0) AS unread FROM messages',
+    ).get() as { n: number; bytes: number; unread: number };
     let databaseBytes = 0;
     for (const suffix of ['', '-wal']) {
       try {
@@ -117,7 +119,7 @@ export class SqliteStorage implements Storage {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    stmt(this.db, 'SELECT 1').get();
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { ParsedMessage, SpoolEntry } from '../../domain/message.ts';
 import { summaryColumns } from '../rows.ts';
+import { stmt } from './statements.ts';
 
 export type SaveParsedArgs = {
   id: string;
@@ -17,10 +18,11 @@ function placeholders(n: number): string {
 
 export const writeOps = {
   appendSpool(db: DatabaseSync, entries: SpoolEntry[]): number {
-    const insertMessage = db.prepare(
+    const insertMessage = stmt(
+      db,
       'INSERT INTO messages (id, received_at, size, envelope) VALUES (?, ?, ?, ?) RETURNING seq',
     );
-    const insertRaw = db.prepare('INSERT INTO message_raw (seq, raw) VALUES (?, ?)');
+    const insertRaw = stmt(db, 'INSERT INTO message_raw (seq, raw) VALUES (?, ?)');
     for (const e of entries) {
       const row = insertMessage.get(
         e.id,
@@ -36,17 +38,18 @@ export const writeOps = {
   },
 
   saveParsed(db: DatabaseSync, { id, result }: SaveParsedArgs): number {
-    const row = db.prepare('SELECT seq FROM messages WHERE id = ?').get(id) as { seq: number } | undefined;
+    const row = stmt(db, 'SELECT seq FROM messages WHERE id = ?').get(id) as { seq: number } | undefined;
     if (!row) return 0; // deleted while it was being parsed
     if (!result.ok) {
-      db.prepare("UPDATE messages SET parse_state = 'failed', parse_error = ? WHERE seq = ?").run(
+      stmt(db, "UPDATE messages SET parse_state = 'failed', parse_error = ? WHERE seq = ?").run(
         result.error,
         row.seq,
       );
       return 1;
     }
     const c = summaryColumns(result.parsed);
-    db.prepare(
+    stmt(
+      db,
       `UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = ?, subject = ?, from_addr = ?,
        to_addrs = ?, cc_addrs = ?, bcc_addrs = ?, reply_to = ?, snippet = ?, attachment_count = ? WHERE seq = ?`,
     ).run(
@@ -61,7 +64,7 @@ export const writeOps = {
       c.attachment_count,
       row.seq,
     );
-    db.prepare('INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(
+    stmt(db, 'INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(
       row.seq,
       JSON.stringify(result.parsed),
     );

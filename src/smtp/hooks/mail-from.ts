@@ -1,0 +1,33 @@
+// MAIL FROM stage. smtp-server has already checked the path syntax and a declared SIZE; this
+// adds the rules it leaves to the application.
+import type { SessionFacts, Verdict } from './types.ts';
+import { ACCEPT, reject } from './types.ts';
+
+export interface MailFromInput extends SessionFacts {
+  /** '' for the null reverse-path. */
+  address: string;
+  /** The client gave the SMTPUTF8 parameter (RFC 6531 §3.4). */
+  smtpUtf8: boolean;
+  /** This listener requires AUTH before a transaction. */
+  requireAuth: boolean;
+}
+
+export type MailFromHook = (input: MailFromInput) => Verdict | Promise<Verdict>;
+
+/** True when the local part (before the last @) has a non-ASCII character. */
+export function hasNonAsciiLocalPart(address: string): boolean {
+  const at = address.lastIndexOf('@');
+  return !/^[\x00-\x7f]*$/.test(at === -1 ? address : address.slice(0, at));
+}
+
+export function createMailFromHook(): MailFromHook {
+  return (input) => {
+    // smtp-server only enforces AUTH when AUTH is offered; a listener that requires it but has
+    // no users configured must still refuse, so the rule is repeated here.
+    if (input.requireAuth && !input.authUser) return reject('auth-required');
+    // RFC 6531 §3.5: non-ASCII mailbox names only with SMTPUTF8. The domain is not checked:
+    // smtp-server has already turned A-labels into U-labels, so raw and encoded look alike.
+    if (!input.smtpUtf8 && hasNonAsciiLocalPart(input.address)) return reject('non-ascii-address');
+    return ACCEPT;
+  };
+}

@@ -1,0 +1,27 @@
+// Verdicts: what every stage hook returns. The session turns a verdict into a reply through the
+// one table in ../replies.ts, so a hook never writes protocol text itself.
+import type { Listener } from '../../domain/message.ts';
+import type { ReplyReason } from '../replies.ts';
+
+export type Refusal = { kind: 'reject' | 'defer'; reason: ReplyReason };
+export type Verdict = { kind: 'accept' } | Refusal;
+
+export const ACCEPT: Verdict = Object.freeze({ kind: 'accept' });
+
+export function reject(reason: ReplyReason): Refusal {
+  return { kind: 'reject', reason };
+}
+
+export function defer(reason: ReplyReason): Refusal {
+  return { kind: 'defer', reason };
+}
+
+/** What every hook may know about the session asking. */
+export interface SessionFacts {
+  sessionId: string;
+  listener: Listener;
+  clientIp: string;
+  clientPort: number;
+  secure: boolean;
+  authUser: string | null;
+}

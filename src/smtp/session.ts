@@ -1,0 +1,321 @@
+// One SMTP session: a thin adapter between smtp-server's callbacks and the stage hooks. It owns
+// the per-session deadlines (command line, DATA, whole session, STARTTLS handshake), counts bad
+// commands and failed AUTHs, and turns verdicts into replies through ./replies.ts.
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import type {
+  SMTPServer,
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerDataStream,
+  SMTPServerSession,
+} from 'smtp-server';
+import type { Config } from '../config/schema.ts';
+import type { Envelope, Listener } from '../domain/message.ts';
+import type { Spool } from '../ingest/spool.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { type CollectedData, collectData } from './data-collector.ts';
+import { runHook } from './hook-runner.ts';
+import type { Hooks } from './hooks/index.ts';
+import { defer, type Refusal, type SessionFacts, type Verdict } from './hooks/types.ts';
+import { LineGuard } from './line-guard.ts';
+import { ENHANCED_PREFIX, REPLIES, type ReplyReason, replyError, replyText } from './replies.ts';
+import { rewriteBuiltinReply } from './reply-filter.ts';
+
+type Connection = SMTPServer['connections'] extends Set<infer C> ? C : never;
+type Send = Connection['send'];
+type Callback = (err?: Error | null) => void;
+
+export interface SessionContext {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  spool: Spool;
+  hooks: Hooks;
+  listener: Listener;
+  requireAuth: boolean;
+}
+
+/** Replies that mean the client sent an unknown or malformed command (RFC 5321 §4.2.4, §4.3.2). */
+const BAD_COMMAND_CODES = new Set([500, 501, 502, 504]);
+
+export class SmtpSession {
+  readonly id = randomBytes(9).toString('base64url');
+  private readonly ctx: SessionContext;
+  private readonly socket: Duplex;
+  private readonly counts: { fromIp: number; total: number };
+  private readonly onEnd: (s: SmtpSession) => void;
+  private readonly log: Logger;
+  private readonly guard: LineGuard;
+  private readonly started = Date.now();
+  private conn: Connection | null = null;
+  private tls: Envelope['tls'] = null;
+  private authUser: string | null = null;
+  private authFailures = 0;
+  private badCommands = 0;
+  private messages = 0;
+  private closeAfterAuthReply = false;
+  private greeted = false;
+  private closing = false;
+  private ended = false;
+  private readonly timers = new Map<'session' | 'data' | 'handshake', NodeJS.Timeout>();
+
+  constructor(
+    ctx: SessionContext,
+    socket: Duplex,
+    counts: { fromIp: number; total: number },
+    onEnd: (s: SmtpSession) => void,
+  ) {
+    this.ctx = ctx;
+    this.socket = socket;
+    this.counts = counts;
+    this.onEnd = onEnd;
+    this.log = ctx.logger.child({ session: this.id, listener: ctx.listener });
+    this.guard = new LineGuard({
+      commandTimeoutMs: ctx.config.smtpCommandTimeout,
+      onViolation: (v) => this.hangUp(v),
+    });
+  }
+
+  /** Hands the socket to smtp-server with the guard in front and the reply filter installed. */
+  start(server: SMTPServer, remote: { address: string; port: number }): void {
+    this.guard.attach(this.socket);
+    this.socket.once('close', () => this.end());
+    server.connect(this.socket as Parameters<SMTPServer['connect']>[0], { id: this.id });
+    for (const c of server.connections) if (c.id === this.id) this.conn = c;
+    const conn = this.conn!;
+    const send: Send = conn.send.bind(conn);
+    conn.send = (code, data, context) => this.filterSend(send, code, data, context);
+    if (this.socket instanceof TLSSocket) this.recordTls(this.socket);
+    this.setTimer('session', this.ctx.config.smtpSessionTimeout, () => this.hangUp('session-timeout'));
+    this.ctx.metrics.sessions.inc({ listener: this.ctx.listener });
+    this.ctx.metrics.sessionsActive.add(1, { listener: this.ctx.listener });
+    this.log.info({ clientIp: remote.address, clientPort: remote.port }, 'smtp connect');
+  }
+
+  private facts(): SessionFacts {
+    const conn = this.conn!;
+    return {
+      sessionId: this.id,
+      listener: this.ctx.listener,
+      clientIp: conn.remoteAddress,
+      clientPort: conn.remotePort,
+      secure: this.tls !== null,
+      authUser: this.authUser,
+    };
+  }
+
+  async handleConnect(cb: Callback): Promise<void> {
+    const verdict = await this.runHook('connect', 'hook-failed', () =>
+      this.ctx.hooks.connect({ ...this.facts(), ...this.counts }),
+    );
+    cb(verdict.kind === 'accept' ? null : this.refuse('connect', verdict));
+  }
+
+  handleSecure(socket: TLSSocket, cb: Callback): void {
+    this.clearTimer('handshake');
+    this.recordTls(socket);
+    // After STARTTLS the raw socket's listeners are gone (smtp-server removed them), so the guard
+    // and the end-of-session signal move to the TLS socket, before smtp-server pipes it.
+    this.guard.attach(socket);
+    socket.once('close', () => this.end());
+    cb();
+  }
+
+  private recordTls(socket: TLSSocket): void {
+    this.tls = { protocol: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher()?.name ?? 'unknown' };
+  }
+
+  async handleAuth(
+    auth: SMTPServerAuthentication,
+    cb: (e: Error | null, r?: SMTPServerAuthenticationResponse) => void,
+  ): Promise<void> {
+    const username = auth.username ?? '';
+    const verdict = await this.runHook('auth', 'auth-temporary-failure', () =>
+      this.ctx.hooks.auth({ ...this.facts(), method: auth.method, username, password: auth.password ?? '' }),
+    );
+    if (verdict.kind === 'accept') {
+      this.authUser = username;
+      this.log.info({ user: username, method: auth.method }, 'smtp auth succeeded');
+      return cb(null, { user: username });
+    }
+    if (verdict.kind === 'reject') {
+      this.authFailures++;
+      this.ctx.metrics.authFailures.inc();
+      this.closeAfterAuthReply = this.authFailures >= this.ctx.config.maxAuthFailures;
+    }
+    this.log.warn({ user: username, method: auth.method, reason: verdict.reason }, 'smtp auth failed');
+    cb(null, {
+      user: undefined,
+      message: replyText(verdict.reason),
+      responseCode: REPLIES[verdict.reason].code,
+    });
+  }
+
+  async handleMailFrom(address: SMTPServerAddress, s: SMTPServerSession, cb: Callback): Promise<void> {
+    const input = {
+      ...this.facts(),
+      address: address.address,
+      smtpUtf8: Boolean(s.envelope.smtpUtf8),
+      requireAuth: this.ctx.requireAuth,
+    };
+    const verdict = await this.runHook('mail-from', 'hook-failed', () => this.ctx.hooks.mailFrom(input));
+    cb(verdict.kind === 'accept' ? null : this.refuse('mail-from', verdict));
+  }
+
+  async handleRcptTo(address: SMTPServerAddress, s: SMTPServerSession, cb: Callback): Promise<void> {
+    const accepted = s.envelope.rcptTo.map((r) => r.address);
+    const input = {
+      ...this.facts(),
+      address: address.address,
+      smtpUtf8: Boolean(s.envelope.smtpUtf8),
+      accepted,
+    };
+    const verdict = await this.runHook('rcpt-to', 'hook-failed', () => this.ctx.hooks.rcptTo(input));
+    cb(verdict.kind === 'accept' ? null : this.refuse('rcpt-to', verdict));
+  }
+
+  handleData(
+    stream: SMTPServerDataStream,
+    s: SMTPServerSession,
+    cb: (e: Error | null, msg?: string) => void,
+  ): void {
+    this.guard.enterData();
+    this.setTimer('data', this.ctx.config.smtpDataTimeout, () => this.hangUp('data-timeout'));
+    void collectData(stream, this.ctx.config.maxMessageSize).then(async (data) => {
+      this.clearTimer('data');
+      if (!data) {
+        this.log.info('smtp client left during DATA; nothing stored');
+        return;
+      }
+      const reply = await this.finishData(s, data);
+      this.guard.resume();
+      if (typeof reply === 'string') cb(null, reply);
+      else cb(reply);
+    });
+  }
+
+  private async finishData(s: SMTPServerSession, data: CollectedData): Promise<string | Error> {
+    const { raw } = data;
+    const envelope: Envelope = {
+      mailFrom: s.envelope.mailFrom ? s.envelope.mailFrom.address : '',
+      rcptTo: s.envelope.rcptTo.map((r) => r.address),
+      clientIp: this.conn!.remoteAddress,
+      clientPort: this.conn!.remotePort,
+      helo: s.hostNameAppearsAs || '',
+      tls: this.tls,
+      authUser: this.authUser,
+      listener: this.ctx.listener,
+      receivedAt: new Date().toISOString(),
+      sessionId: this.id,
+    };
+    const input = { ...this.facts(), envelope, raw, scan: data.scan, sizeExceeded: data.sizeExceeded };
+    const verdict = await this.runHook('data', 'hook-failed', () => this.ctx.hooks.data(input));
+    if (verdict.kind !== 'accept') return this.refuse('data', verdict);
+    try {
+      const id = await this.ctx.spool.accept(envelope, raw);
+      this.messages++;
+      this.log
+        .child({ message: id })
+        .info({ bytes: raw.byteLength, recipients: envelope.rcptTo.length }, 'message stored');
+      return replyText('queued', id);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'spool commit failed');
+      return this.refuse('data', defer('spool-failed'));
+    }
+  }
+
+  private refuse(stage: string, verdict: Refusal): Error {
+    this.ctx.metrics.messagesRejected.inc({ stage, reason: verdict.reason });
+    this.log.info({ stage, reason: verdict.reason, verdict: verdict.kind }, 'smtp rejected');
+    return replyError(verdict.reason);
+  }
+
+  private runHook(
+    stage: string,
+    fallback: ReplyReason,
+    fn: () => Verdict | Promise<Verdict>,
+  ): Promise<Verdict> {
+    return runHook(this.log, stage, { timeoutMs: this.ctx.config.smtpCommandTimeout, fallback }, fn);
+  }
+
+  /** Every reply passes here: enhanced codes from the table win, and replies drive the counters. */
+  private filterSend(
+    send: Send,
+    code: number,
+    data?: string | string[] | null,
+    context?: string | false,
+  ): void {
+    const builtin = rewriteBuiltinReply(code, data);
+    if (builtin) {
+      // smtp-server's 421s close the session; the re-worded reply must close it too.
+      if (code === 421) this.closing = true;
+      send(REPLIES[builtin].code, replyText(builtin), false);
+      if (code === 421) this.conn?.close();
+    } else if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) send(code, data, false);
+    else send(code, data, context);
+    this.afterReply(code);
+  }
+
+  private afterReply(code: number): void {
+    if (code === 334) this.guard.expectSaslResponse();
+    // A non-354 reply while suspended after DATA: the DATA was refused, commands go on.
+    if (code !== 354 && this.guard.suspended) this.guard.resume();
+    if (code === 220 && this.greeted && !this.tls) this.onStartTls();
+    if (code === 220) this.greeted = true;
+    if (this.closing) return;
+    if (BAD_COMMAND_CODES.has(code) && ++this.badCommands >= this.ctx.config.maxBadCommands) {
+      this.hangUp('too-many-bad-commands');
+    }
+    if (code === 535 && this.closeAfterAuthReply) this.hangUp('auth-too-many-failures');
+  }
+
+  /** STARTTLS accepted: bytes until the handshake are not commands, and the handshake has a deadline. */
+  private onStartTls(): void {
+    this.guard.suspend();
+    this.setTimer('handshake', this.ctx.config.smtpCommandTimeout, () => {
+      this.log.info('smtp STARTTLS handshake not completed in time');
+      this.socket.destroy();
+    });
+  }
+
+  /** Replies with `reason` and closes the session. */
+  hangUp(reason: ReplyReason): void {
+    if (this.ended || this.closing || !this.conn) return;
+    this.closing = true;
+    this.log.info({ reason }, 'smtp closing session');
+    if (reason !== 'shutting-down') this.ctx.metrics.messagesRejected.inc({ stage: 'session', reason });
+    this.conn.send(REPLIES[reason].code, replyText(reason), false);
+    this.conn.close();
+  }
+
+  private setTimer(name: 'session' | 'data' | 'handshake', ms: number, fn: () => void): void {
+    this.clearTimer(name);
+    this.timers.set(name, setTimeout(fn, ms).unref());
+  }
+
+  private clearTimer(name: 'session' | 'data' | 'handshake'): void {
+    clearTimeout(this.timers.get(name));
+    this.timers.delete(name);
+  }
+
+  /** Called once, from whichever close signal comes first. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.guard.stop();
+    this.ctx.metrics.sessionsActive.add(-1, { listener: this.ctx.listener });
+    this.log.info({ durationMs: Date.now() - this.started, messages: this.messages }, 'smtp disconnect');
+    this.onEnd(this);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+    this.end();
+  }
+}
