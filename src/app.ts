@@ -69,21 +69,26 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
       const p = parser;
       closers.unshift(() => p.close());
     }
+    let runner: ParseRunner | null = null;
     if (roles.has('worker') && parser) {
-      const runner = new ParseRunner({
+      runner = new ParseRunner({
         storage,
         parser,
         events,
         metrics,
         logger,
-        concurrency: config.parseWorkers,
+        // A second batch waits at each worker while the first one's results are saved.
+        concurrency: config.parseWorkers * 2,
       });
       runner.start();
-      closers.unshift(() => runner.stop());
+      const r = runner;
+      closers.unshift(() => r.stop());
     }
     let smtp: SmtpRole | null = null;
     if (roles.has('smtp')) {
       const spool = new Spool({ storage, metrics, events });
+      // In one process the runner gets each message's bytes straight from the spool.
+      if (runner) spool.onCommitted = runner.offer.bind(runner);
       smtp = await startSmtp({ config, logger, metrics, spool, tls: await loadTls(config) });
       const s = smtp;
       closers.unshift(() => s.close());

@@ -61,6 +61,9 @@ export interface ParsedMessage {
 
 export type ParseState = 'pending' | 'parsed' | 'failed';
 
+/** The outcome of parsing one message: what it holds, or why it could not be read. */
+export type ParseResult = { ok: true; parsed: ParsedMessage } | { ok: false; error: string };
+
 /** A message as the spool receives it: committed durably before the client hears 250. */
 export interface SpoolEntry {
   id: string;

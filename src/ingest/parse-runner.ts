@@ -14,7 +14,7 @@ export interface ParseRunnerDeps {
   events: EventBus;
   metrics: Metrics;
   logger: Logger;
-  /** Messages parsed at once; match the parser's worker count to keep every worker busy. */
+  /** Batches in flight; about twice the parser's worker count keeps every worker busy. */
   concurrency: number;
   /** How often to look for pending messages that no local event announced. */
   pollMs?: number;
@@ -22,14 +22,23 @@ export interface ParseRunnerDeps {
 
 const DEFAULT_POLL_MS = 2000;
 const POLL_BATCH = 500;
-
-type ParseOutcome = Parameters<Storage['saveParsed']>[1];
+/** Messages per round trip to a parse worker: amortises thread hand-offs, keeps batches short. */
+const BATCH_MESSAGES = 64;
+/** Handed-over bytes per batch, so one batch of large messages stays within its time budget. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** Bytes of just-spooled messages kept in memory so they need not be read back from storage. */
+const HANDOFF_BUDGET = 32 * 1024 * 1024;
 
 export class ParseRunner {
   private readonly deps: ParseRunnerDeps;
   /** Ids waiting for a slot, in order; `known` also holds the ones being parsed, so none runs twice. */
   private readonly waiting: string[] = [];
+  /** Index of the next id in `waiting` to take. */
+  private head = 0;
   private readonly known = new Set<string>();
+  /** Raw bytes handed over by the spool, by id, within HANDOFF_BUDGET; read from storage otherwise. */
+  private readonly handed = new Map<string, Uint8Array>();
+  private handedBytes = 0;
   private running = 0;
   private stopped = true;
   private polling = false;
@@ -59,8 +68,35 @@ export class ParseRunner {
     this.timer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    for (const id of this.waiting.splice(0)) this.known.delete(id);
+    // Ids before `head` are in flight and leave `known` when their batch is done.
+    for (const id of this.waiting.slice(this.head)) this.known.delete(id);
+    this.waiting.length = 0;
+    this.head = 0;
+    this.handed.clear();
+    this.handedBytes = 0;
     if (this.running > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+  }
+
+  /**
+   * A message this process just committed, with its bytes: parsing it then costs no read of the
+   * raw bytes back from storage (a synchronous read on the main thread for SQLite).
+   */
+  offer(id: string, raw: Uint8Array): void {
+    if (this.stopped || this.known.has(id)) return;
+    if (this.handedBytes + raw.byteLength <= HANDOFF_BUDGET) {
+      this.handed.set(id, raw);
+      this.handedBytes += raw.byteLength;
+    }
+    this.enqueue(id);
+  }
+
+  private takeHanded(id: string): Uint8Array | undefined {
+    const raw = this.handed.get(id);
+    if (raw) {
+      this.handed.delete(id);
+      this.handedBytes -= raw.byteLength;
+    }
+    return raw;
   }
 
   private enqueue(id: string): void {
@@ -70,20 +106,38 @@ export class ParseRunner {
     this.pump();
   }
 
+  /** Starts batches while there is room: each batch is one round trip to a parse worker. */
   private pump(): void {
-    while (!this.stopped && this.running < this.deps.concurrency && this.waiting.length > 0) {
-      const id = this.waiting.shift() as string;
+    while (!this.stopped && this.running < this.deps.concurrency && this.waiting.length > this.head) {
+      const ids = this.takeBatch();
       this.running++;
-      void this.parseOne(id).finally(() => this.done(id));
+      void this.parseBatch(ids).finally(() => this.done(ids));
     }
   }
 
-  private done(id: string): void {
-    this.known.delete(id);
+  /** Up to BATCH_MESSAGES ids, fewer when the handed-over bytes pass BATCH_BYTES. */
+  private takeBatch(): string[] {
+    const ids: string[] = [];
+    let bytes = 0;
+    while (this.head < this.waiting.length && ids.length < BATCH_MESSAGES && bytes < BATCH_BYTES) {
+      const id = this.waiting[this.head++]!;
+      ids.push(id);
+      bytes += this.handed.get(id)?.byteLength ?? 0;
+    }
+    // Drop the consumed prefix now and then rather than shifting an array per message.
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    return ids;
+  }
+
+  private done(ids: readonly string[]): void {
+    for (const id of ids) this.known.delete(id);
     this.running--;
     if (this.running === 0 && this.onIdle) this.onIdle();
     this.pump();
-    if (this.backlog && this.waiting.length === 0) void this.poll();
+    if (this.backlog && this.waiting.length === this.head) void this.poll();
   }
 
   private async poll(): Promise<void> {
@@ -100,31 +154,35 @@ export class ParseRunner {
     }
   }
 
-  private async parseOne(id: string): Promise<void> {
-    const { storage, parser, metrics, events } = this.deps;
-    const log = this.deps.logger.child({ message: id });
+  private async parseBatch(ids: readonly string[]): Promise<void> {
+    const { storage, parser, metrics, events, logger } = this.deps;
     try {
-      const raw = await storage.getRaw(id);
-      if (!raw) return; // deleted between being announced and being picked up
-      const size = raw.byteLength;
-      const started = performance.now();
-      let outcome: ParseOutcome;
-      try {
-        outcome = { ok: true, parsed: await parser.parse(raw) };
-      } catch (err) {
-        outcome = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      const found: { id: string; raw: Uint8Array }[] = [];
+      for (const id of ids) {
+        const raw = this.takeHanded(id) ?? (await storage.getRaw(id));
+        if (raw) found.push({ id, raw }); // else deleted between being announced and picked up
       }
-      const seconds = (performance.now() - started) / 1000;
-      await storage.saveParsed(id, outcome);
-      metrics.parseSeconds.observe(seconds);
-      metrics.parsed.inc({ outcome: outcome.ok ? 'parsed' : 'failed' });
-      events.emit('message:parsed', { id, ok: outcome.ok });
-      if (outcome.ok) log.debug({ seconds, size }, 'message parsed');
-      else
-        log.warn({ seconds, size, error: outcome.error }, 'message could not be parsed; kept with its error');
+      if (found.length === 0) return;
+      const started = performance.now();
+      const results = await parser.parseBatch(found.map((f) => f.raw));
+      const perMessage = (performance.now() - started) / 1000 / found.length;
+      await storage.saveParsed(found.map((f, i) => ({ id: f.id, result: results[i]! })));
+      for (const [i, { id, raw }] of found.entries()) {
+        const result = results[i]!;
+        metrics.parseSeconds.observe(perMessage);
+        metrics.parsed.inc({ outcome: result.ok ? 'parsed' : 'failed' });
+        events.emit('message:parsed', { id, ok: result.ok });
+        if (!result.ok) {
+          logger.warn(
+            { message: id, size: raw.byteLength, error: result.error },
+            'message could not be parsed; kept with its error',
+          );
+        }
+      }
+      logger.debug({ messages: found.length, seconds: perMessage * found.length }, 'messages parsed');
     } catch (err) {
-      // Left pending: the next poll tries again.
-      log.error({ err }, 'saving the parse result failed');
+      // Left pending (parser unavailable, or the save failed): the next poll tries again.
+      logger.error({ messages: ids, err }, 'parsing or saving a batch failed; left pending');
     }
   }
 }

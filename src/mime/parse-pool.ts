@@ -3,8 +3,8 @@
 // (deep nesting, huge parts, pathological headers); a job that trips a budget costs only its own
 // worker, which is replaced, while the raw bytes stay stored and other jobs carry on.
 import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
-import type { ParsedMessage } from '../domain/message.ts';
-import type { MimeParser, PartContent } from './types.ts';
+import type { ParsedMessage, ParseResult } from '../domain/message.ts';
+import { type MimeParser, ParserUnavailableError, type PartContent } from './types.ts';
 import type { JobSuccess, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 export interface ParsePoolOptions {
@@ -17,7 +17,10 @@ export interface ParsePoolOptions {
   maxQueued?: number;
 }
 
-type Request = { kind: 'parse'; raw: Uint8Array } | { kind: 'extract'; raw: Uint8Array; partId: string };
+type Request =
+  | { kind: 'parse'; raw: Uint8Array }
+  | { kind: 'parseBatch'; raws: Uint8Array[] }
+  | { kind: 'extract'; raw: Uint8Array; partId: string };
 
 interface Job {
   id: number;
@@ -87,6 +90,35 @@ export class ParsePool implements MimeParser {
     return reply.parsed;
   }
 
+  /**
+   * Parses many messages in one job (one message each way between threads instead of one per
+   * message). The job's time budget is the per-message budget times the count. If the job fails
+   * as a whole (a budget tripped, the worker died), each message is parsed alone, so only the
+   * guilty one ends with the error. The caller's buffers are copied, never taken.
+   */
+  async parseBatch(raws: readonly Uint8Array[]): Promise<ParseResult[]> {
+    if (raws.length === 0) return [];
+    try {
+      const reply = await this.submit({ kind: 'parseBatch', raws: raws.map((r) => new Uint8Array(r)) });
+      if (reply.results?.length !== raws.length) throw new Error('parse worker returned a short batch');
+      return reply.results;
+    } catch (err) {
+      if (err instanceof ParserUnavailableError) throw err;
+      if (raws.length === 1) return [{ ok: false, error: (err as Error).message }];
+      return Promise.all(
+        raws.map((raw) =>
+          this.parse(new Uint8Array(raw)).then(
+            (parsed): ParseResult => ({ ok: true, parsed }),
+            (e: Error): ParseResult => {
+              if (e instanceof ParserUnavailableError) throw e;
+              return { ok: false, error: e.message };
+            },
+          ),
+        ),
+      );
+    }
+  }
+
   /** Decoded content of one part; `raw` is taken as in parse(). */
   async extractPart(raw: Uint8Array, partId: string): Promise<PartContent | null> {
     const reply = await this.submit({ kind: 'extract', raw, partId });
@@ -97,18 +129,21 @@ export class ParsePool implements MimeParser {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('parse pool is closed'));
+    for (const job of this.queue.splice(0)) job.reject(new ParserUnavailableError('parse pool is closed'));
     if (this.slots.some((s) => s.job)) await new Promise<void>((resolve) => (this.onDrained = resolve));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
   private submit(request: Request): Promise<JobSuccess> {
-    if (this.closed) return Promise.reject(new Error('parse pool is closed'));
+    if (this.closed) return Promise.reject(new ParserUnavailableError('parse pool is closed'));
     if (this.startupError) return Promise.reject(this.startupError);
     if (this.queue.length >= this.opts.maxQueued) {
-      return Promise.reject(new Error(`parse queue is full (${this.opts.maxQueued} waiting)`));
+      return Promise.reject(
+        new ParserUnavailableError(`parse queue is full (${this.opts.maxQueued} waiting)`),
+      );
     }
-    const owned = { ...request, raw: transferable(request.raw) };
+    const owned: Request =
+      request.kind === 'parseBatch' ? request : { ...request, raw: transferable(request.raw) };
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, request: owned, resolve, reject });
       this.dispatch();
@@ -176,7 +211,7 @@ export class ParsePool implements MimeParser {
     }
     if (!wasReady && !job) {
       // Dying before it could take a job means every replacement would too (bad budget, missing module).
-      this.startupError = new Error(`parse worker failed to start: ${err.message}`);
+      this.startupError = new ParserUnavailableError(`parse worker failed to start: ${err.message}`);
       for (const queued of this.queue.splice(0)) queued.reject(this.startupError);
       return;
     }
@@ -209,10 +244,13 @@ export class ParsePool implements MimeParser {
       if (!slot.ready || slot.job) continue;
       const job = this.queue.shift() as Job;
       slot.job = job;
-      slot.timer = setTimeout(() => this.onTimeout(slot, job), this.opts.timeoutMs);
-      const message: WorkerRequest = { id: job.id, ...job.request };
+      const r = job.request;
+      const count = r.kind === 'parseBatch' ? r.raws.length : 1;
+      slot.timer = setTimeout(() => this.onTimeout(slot, job), this.opts.timeoutMs * count);
+      const message = { id: job.id, ...r } as WorkerRequest;
+      const buffers = (r.kind === 'parseBatch' ? r.raws : [r.raw]).map((b) => b.buffer as ArrayBuffer);
       try {
-        slot.worker.postMessage(message, [job.request.raw.buffer as ArrayBuffer]);
+        slot.worker.postMessage(message, buffers);
       } catch (err) {
         this.release(slot);
         job.reject(new Error(`parse job could not be sent to a worker: ${(err as Error).message}`));
@@ -223,7 +261,9 @@ export class ParsePool implements MimeParser {
   private onTimeout(slot: Slot, job: Job): void {
     if (slot.job !== job) return;
     this.release(slot);
-    job.reject(new Error(`parse timed out after ${this.opts.timeoutMs} ms`));
+    const r = job.request;
+    const ms = this.opts.timeoutMs * (r.kind === 'parseBatch' ? r.raws.length : 1);
+    job.reject(new Error(`parse timed out after ${ms} ms`));
     if (this.closed) {
       void slot.worker.terminate();
       return;

@@ -1,11 +1,24 @@
 // Worker thread body: parses one message at a time for ParsePool. It may be terminated at any
 // moment (time budget) or die from its heap limit (memory budget); it holds no state worth saving.
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
+import type { ParseResult } from '../domain/message.ts';
 import { extractPart, parseMessage } from './extract.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
+/** Nice value of parse threads: below the SMTP and spool threads (0), above idle work (19). */
+const PARSE_NICE = 10;
+
 const port = parentPort;
 if (!port) throw new Error('parse-worker.ts must run in a worker thread');
+
+// Accepting mail comes before parsing it: a message is safe once spooled, and its parse can wait.
+// On Linux, setpriority(pid 0) applies to the calling thread only, so this lowers just this parse
+// thread; when the SMTP threads are busy the scheduler gives them the cores and parsing catches
+// up in the gaps (see docs/adr/0004). Where the call fails or is process-wide, nothing breaks.
+try {
+  if (process.platform === 'linux') os.setPriority(0, PARSE_NICE);
+} catch {}
 
 function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(reply, transfer);
@@ -21,6 +34,18 @@ function ownBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 
 async function handle(req: WorkerRequest): Promise<void> {
   try {
+    if (req.kind === 'parseBatch') {
+      const results: ParseResult[] = [];
+      for (const raw of req.raws) {
+        try {
+          results.push({ ok: true, parsed: await parseMessage(raw) });
+        } catch (err) {
+          results.push({ ok: false, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      post({ type: 'done', id: req.id, ok: true, results });
+      return;
+    }
     if (req.kind === 'parse') {
       post({ type: 'done', id: req.id, ok: true, parsed: await parseMessage(req.raw) });
       return;

@@ -1,6 +1,6 @@
 // What the rest of Mailroom asks of the MIME layer. The implementation parses in worker threads
 // with time and memory budgets (parse-pool.ts); callers only see this interface.
-import type { ParsedMessage } from '../domain/message.ts';
+import type { ParsedMessage, ParseResult } from '../domain/message.ts';
 
 export interface PartContent {
   contentType: string;
@@ -16,7 +16,18 @@ export interface MimeParser {
    * is empty afterwards, so pass a copy if you still need the bytes.
    */
   parse(raw: Uint8Array): Promise<ParsedMessage>;
+  /**
+   * Parses several messages in one round trip to a worker; each gets its own result, in order.
+   * Unlike parse(), the caller keeps its buffers. Rejects only when the parser cannot take work
+   * (closed, overloaded): then nothing was parsed and the messages should be tried again later.
+   */
+  parseBatch(raws: readonly Uint8Array[]): Promise<ParseResult[]>;
   /** The decoded content of one part, by the PartID that parse() reported; null when there is none. */
   extractPart(raw: Uint8Array, partId: string): Promise<PartContent | null>;
   close(): Promise<void>;
+}
+
+/** The parser cannot take work right now (closed, queue full, workers failing to start). */
+export class ParserUnavailableError extends Error {
+  override name = 'ParserUnavailableError';
 }

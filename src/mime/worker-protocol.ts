@@ -1,10 +1,11 @@
 // Messages between ParsePool (main thread) and parse-worker.ts. Payloads carry raw bytes in,
 // results out; the buffers are transferred, not copied.
-import type { ParsedMessage } from '../domain/message.ts';
+import type { ParsedMessage, ParseResult } from '../domain/message.ts';
 import type { PartContent } from './types.ts';
 
 export type WorkerRequest =
   | { id: number; kind: 'parse'; raw: Uint8Array }
+  | { id: number; kind: 'parseBatch'; raws: Uint8Array[] }
   | { id: number; kind: 'extract'; raw: Uint8Array; partId: string };
 
 export type JobSuccess = {
@@ -12,6 +13,7 @@ export type JobSuccess = {
   id: number;
   ok: true;
   parsed?: ParsedMessage;
+  results?: ParseResult[];
   part?: PartContent | null;
 };
 

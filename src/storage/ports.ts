@@ -1,6 +1,8 @@
 // The storage port: what the rest of Mailroom may ask of a database. Two adapters implement it
 // (storage/sqlite, storage/postgres) and test/contract runs one suite against both.
-import type { MessageSummary, ParsedMessage, SpoolEntry, StoredMessage } from '../domain/message.ts';
+import type { MessageSummary, ParseResult, SpoolEntry, StoredMessage } from '../domain/message.ts';
+
+export type { ParseResult };
 
 /** Engine differences, read in one place instead of `if (engine === ...)` in services. */
 export interface StorageCapabilities {
@@ -43,11 +45,12 @@ export interface Storage {
 
   /** Ids of spooled messages not yet parsed, oldest first. */
   pendingParse(limit: number): Promise<string[]>;
-  /** Records the parse outcome; a failure keeps the message listed with `parseError`. */
-  saveParsed(
-    id: string,
-    result: { ok: true; parsed: ParsedMessage } | { ok: false; error: string },
-  ): Promise<void>;
+  /**
+   * Records parse outcomes, many in one write; a failure keeps the message listed with
+   * `parseError`; an id deleted meanwhile is skipped. Parse results can be rebuilt from the raw
+   * bytes, so an adapter may commit them without waiting for an fsync.
+   */
+  saveParsed(results: readonly { id: string; result: ParseResult }[]): Promise<void>;
 
   /** Newest first, as Mailpit lists. */
   list(query: ListQuery): Promise<ListResult>;

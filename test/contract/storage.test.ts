@@ -129,8 +129,8 @@ for (const backend of BACKENDS) {
       const bad = spoolEntry('bad');
       await storage.appendSpool([ok, bad]);
       assert.deepEqual(await storage.pendingParse(10), [ok.id, bad.id]);
-      await storage.saveParsed(ok.id, { ok: true, parsed: parsed('ok') });
-      await storage.saveParsed(bad.id, { ok: false, error: 'boundary never closed' });
+      await storage.saveParsed([{ id: ok.id, result: { ok: true, parsed: parsed('ok') } }]);
+      await storage.saveParsed([{ id: bad.id, result: { ok: false, error: 'boundary never closed' } }]);
       assert.deepEqual(await storage.pendingParse(10), []);
       const got = await storage.get(ok.id);
       assert.equal(got?.parseState, 'parsed');
@@ -145,7 +145,7 @@ for (const backend of BACKENDS) {
       assert.equal(failed?.parsed, null);
       // Saving a result for a message deleted meanwhile is harmless.
       await storage.delete([ok.id]);
-      await storage.saveParsed(ok.id, { ok: true, parsed: parsed('ok') });
+      await storage.saveParsed([{ id: ok.id, result: { ok: true, parsed: parsed('ok') } }]);
       assert.equal(await storage.get(ok.id), null);
     });
 
@@ -241,7 +241,9 @@ for (const backend of BACKENDS) {
       const e = spoolEntry('nul', { helo: 'bad\u0000helo' });
       await storage.appendSpool([e]);
       const p = parsed('nul');
-      await storage.saveParsed(e.id, { ok: true, parsed: { ...p, subject: 'a\u0000b', text: 'x\u0000y' } });
+      await storage.saveParsed([
+        { id: e.id, result: { ok: true, parsed: { ...p, subject: 'a\u0000b', text: 'x\u0000y' } } },
+      ]);
       const got = await storage.get(e.id);
       // The parsed body is exact; summary copies may carry U+FFFD where the engine's text type
       // cannot hold NUL (PostgreSQL).

@@ -83,7 +83,9 @@ export async function store(
   const id = newMessageId();
   await storage.appendSpool([{ id, envelope: envelope(opts.envelope), raw: new Uint8Array(raw) }]);
   if (opts.parse !== false) {
-    await storage.saveParsed(id, { ok: true, parsed: await parser.parse(new Uint8Array(raw)) });
+    await storage.saveParsed([
+      { id: id, result: { ok: true, parsed: await parser.parse(new Uint8Array(raw)) } },
+    ]);
   }
   return id;
 }

@@ -86,7 +86,7 @@ for (const backend of BACKENDS) {
     it('lists unparsed and failed messages with empty parsed fields', async () => {
       const pending = await store(s.storage, s.parser, simpleMessage('Pending'), { parse: false });
       const failed = await store(s.storage, s.parser, simpleMessage('Failed'), { parse: false });
-      await s.storage.saveParsed(failed, { ok: false, error: 'parse budget exceeded' });
+      await s.storage.saveParsed([{ id: failed, result: { ok: false, error: 'parse budget exceeded' } }]);
       const body = await json<List>(await s.get('/api/v1/messages'));
       const byId = new Map(body.messages.map((m) => [m.ID, m]));
       assert.equal(byId.get(pending)?.ParseState, 'pending');
@@ -151,7 +151,7 @@ for (const backend of BACKENDS) {
 
     it('returns a failed message with its ParseError', async () => {
       const id = await store(s.storage, s.parser, simpleMessage('Broken'), { parse: false });
-      await s.storage.saveParsed(id, { ok: false, error: 'MIME nesting too deep' });
+      await s.storage.saveParsed([{ id: id, result: { ok: false, error: 'MIME nesting too deep' } }]);
       const res = await s.get(`/api/v1/message/${id}`);
       assert.equal(res.status, 200);
       const m = await json(res);

@@ -65,8 +65,21 @@ export class PostgresStorage implements Storage {
     return rows.map((r) => r.id);
   }
 
-  async saveParsed(id: string, result: ParseResult): Promise<void> {
-    await saveParsed(this.pool, id, result);
+  async saveParsed(results: readonly { id: string; result: ParseResult }[]): Promise<void> {
+    if (results.length === 0) return;
+    if (results.length === 1) return saveParsed(this.pool, results[0]!.id, results[0]!.result);
+    // One transaction for the batch: one commit instead of one per message.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const { id, result } of results) await saveParsed(client, id, result);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async list(q: ListQuery): Promise<ListResult> {

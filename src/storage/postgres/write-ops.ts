@@ -1,12 +1,14 @@
 // Every write the PostgreSQL adapter makes. Each op takes a pool or a checked-out client, so the
 // spool committer can run several inside one transaction.
 import type pg from 'pg';
-import type { ParsedMessage, SpoolEntry } from '../../domain/message.ts';
+import type { SpoolEntry } from '../../domain/message.ts';
+import type { ParseResult } from '../ports.ts';
 import { summaryColumns } from '../rows.ts';
 
 export type Db = pg.Pool | pg.PoolClient;
 type Ids = readonly string[] | 'all';
-export type ParseResult = { ok: true; parsed: ParsedMessage } | { ok: false; error: string };
+
+export type { ParseResult };
 
 /** Rows per INSERT: five parameters each stays far below the protocol's 65535-parameter limit. */
 const ROWS_PER_STATEMENT = 1000;

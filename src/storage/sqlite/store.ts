@@ -54,8 +54,8 @@ export class SqliteStorage implements Storage {
     return rows.map((r) => r.id);
   }
 
-  async saveParsed(id: string, result: Parameters<Storage['saveParsed']>[1]): Promise<void> {
-    await this.writer.run('saveParsed', { id, result });
+  async saveParsed(results: Parameters<Storage['saveParsed']>[0]): Promise<void> {
+    await this.writer.run('saveParsed', results);
   }
 
   async list(q: ListQuery): Promise<ListResult> {

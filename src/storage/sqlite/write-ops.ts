@@ -1,19 +1,51 @@
 // Every write the SQLite adapter makes, run inside the writer thread. Each op receives the open
 // database and plain (structured-clone) arguments; the writer wraps a batch of ops in one transaction.
 import type { DatabaseSync } from 'node:sqlite';
-import type { ParsedMessage, SpoolEntry } from '../../domain/message.ts';
+import type { SpoolEntry } from '../../domain/message.ts';
+import type { ParseResult } from '../ports.ts';
 import { summaryColumns } from '../rows.ts';
 import { stmt } from './statements.ts';
 
-export type SaveParsedArgs = {
-  id: string;
-  result: { ok: true; parsed: ParsedMessage } | { ok: false; error: string };
-};
+export type SaveParsedArgs = readonly { id: string; result: ParseResult }[];
 
 type Ids = readonly string[] | 'all';
 
 function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(',');
+}
+
+function saveOneParsed(db: DatabaseSync, id: string, result: ParseResult): number {
+  const row = stmt(db, 'SELECT seq FROM messages WHERE id = ?').get(id) as { seq: number } | undefined;
+  if (!row) return 0; // deleted while it was being parsed
+  if (!result.ok) {
+    stmt(db, "UPDATE messages SET parse_state = 'failed', parse_error = ? WHERE seq = ?").run(
+      result.error,
+      row.seq,
+    );
+    return 1;
+  }
+  const c = summaryColumns(result.parsed);
+  stmt(
+    db,
+    `UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = ?, subject = ?, from_addr = ?,
+     to_addrs = ?, cc_addrs = ?, bcc_addrs = ?, reply_to = ?, snippet = ?, attachment_count = ? WHERE seq = ?`,
+  ).run(
+    c.message_id,
+    c.subject,
+    c.from_addr,
+    c.to_addrs,
+    c.cc_addrs,
+    c.bcc_addrs,
+    c.reply_to,
+    c.snippet,
+    c.attachment_count,
+    row.seq,
+  );
+  stmt(db, 'INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(
+    row.seq,
+    JSON.stringify(result.parsed),
+  );
+  return 1;
 }
 
 export const writeOps = {
@@ -37,38 +69,10 @@ export const writeOps = {
     return entries.length;
   },
 
-  saveParsed(db: DatabaseSync, { id, result }: SaveParsedArgs): number {
-    const row = stmt(db, 'SELECT seq FROM messages WHERE id = ?').get(id) as { seq: number } | undefined;
-    if (!row) return 0; // deleted while it was being parsed
-    if (!result.ok) {
-      stmt(db, "UPDATE messages SET parse_state = 'failed', parse_error = ? WHERE seq = ?").run(
-        result.error,
-        row.seq,
-      );
-      return 1;
-    }
-    const c = summaryColumns(result.parsed);
-    stmt(
-      db,
-      `UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = ?, subject = ?, from_addr = ?,
-       to_addrs = ?, cc_addrs = ?, bcc_addrs = ?, reply_to = ?, snippet = ?, attachment_count = ? WHERE seq = ?`,
-    ).run(
-      c.message_id,
-      c.subject,
-      c.from_addr,
-      c.to_addrs,
-      c.cc_addrs,
-      c.bcc_addrs,
-      c.reply_to,
-      c.snippet,
-      c.attachment_count,
-      row.seq,
-    );
-    stmt(db, 'INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(
-      row.seq,
-      JSON.stringify(result.parsed),
-    );
-    return 1;
+  saveParsed(db: DatabaseSync, results: SaveParsedArgs): number {
+    let saved = 0;
+    for (const { id, result } of results) saved += saveOneParsed(db, id, result);
+    return saved;
   },
 
   setRead(db: DatabaseSync, { ids, read }: { ids: Ids; read: boolean }): number {
@@ -99,3 +103,10 @@ export const writeOps = {
 
 export type WriteOps = typeof writeOps;
 export type WriteOpName = keyof WriteOps;
+
+/**
+ * Ops whose result can be rebuilt from durable data: a parse result lost in a power cut leaves
+ * its message 'pending', and it is parsed again. A batch of only these commits without fsync
+ * (synchronous=NORMAL); the next durable commit fsyncs the WAL, and everything before it with it.
+ */
+export const REBUILDABLE_OPS: ReadonlySet<WriteOpName> = new Set<WriteOpName>(['saveParsed']);

@@ -4,7 +4,7 @@
 // the fsync never blocks the main thread's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { migrate, openDatabase } from './open.ts';
-import { type WriteOpName, writeOps } from './write-ops.ts';
+import { REBUILDABLE_OPS, type WriteOpName, writeOps } from './write-ops.ts';
 
 export interface WriterRequest {
   id: number;
@@ -18,16 +18,38 @@ const port = parentPort!;
 const db = openDatabase((workerData as { file: string }).file);
 port.postMessage({ kind: 'ready', migrated: migrate(db) } satisfies WriterNotice);
 
+/**
+ * Rebuildable ops (parse results) wait up to this long for company: they ride along with the next
+ * durable commit, or commit together when the timer fires. Each SQLite transaction rewrites whole
+ * pages into the WAL, so one commit per parse result cost more CPU than the parsing itself.
+ */
+const REBUILDABLE_DELAY_MS = 20;
+/** A backlog this long commits at once instead of waiting for the timer. */
+const REBUILDABLE_BATCH = 256;
+
 let queue: WriterRequest[] = [];
 let scheduled = false;
+let lazyTimer: NodeJS.Timeout | null = null;
+let synchronous: 'FULL' | 'NORMAL' = 'FULL';
+
+/** FULL (fsync at commit) unless every op in the batch is rebuildable. */
+function setSynchronous(batch: WriterRequest[]): void {
+  const wanted = batch.every((r) => REBUILDABLE_OPS.has(r.op)) ? 'NORMAL' : 'FULL';
+  if (wanted === synchronous) return;
+  db.exec(`PRAGMA synchronous = ${wanted}`);
+  synchronous = wanted;
+}
 
 function drain(): void {
   scheduled = false;
+  if (lazyTimer) clearTimeout(lazyTimer);
+  lazyTimer = null;
   const batch = queue;
   queue = [];
   const started = performance.now();
   const replies: WriterReply[] = [];
   try {
+    setSynchronous(batch);
     db.exec('BEGIN IMMEDIATE');
     for (const req of batch) {
       // A savepoint per op: one failing op (a constraint, say) fails alone, not its batch mates.
@@ -68,8 +90,9 @@ port.on('message', (req: WriterRequest | { kind: 'close' }) => {
     return;
   }
   queue.push(req);
-  if (!scheduled) {
+  if (scheduled) return;
+  if (!REBUILDABLE_OPS.has(req.op) || queue.length >= REBUILDABLE_BATCH) {
     scheduled = true;
     setImmediate(drain);
-  }
+  } else lazyTimer ??= setTimeout(drain, REBUILDABLE_DELAY_MS);
 });
