@@ -110,6 +110,47 @@ describe('ParsePool budgets', () => {
   });
 });
 
+describe('ParsePool batches', () => {
+  it('parses a batch in order, with a bad message failing alone, and keeps the caller buffers', async () => {
+    const pool = ParsePool.start({ workers: 1, timeoutMs: 30_000, memoryBytes: 128 * MiB });
+    try {
+      const raws = [fixture('plain.eml'), deeplyNested(150), fixture('latin1.eml')];
+      const sizes = raws.map((r) => r.byteLength);
+      const results = await pool.parseBatch(raws);
+      assert.equal(results.length, 3);
+      assert.equal(results[0]!.ok && results[0]!.parsed.subject, 'Quarterly report');
+      assert.equal(results[1]!.ok, false);
+      assert.match(!results[1]!.ok ? results[1]!.error : '', /nesting/i);
+      assert.equal(results[2]!.ok && results[2]!.parsed.subject, 'Grüße aus Köln');
+      assert.deepEqual(
+        raws.map((r) => r.byteLength),
+        sizes,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a batch that trips a budget is re-parsed one by one, so only the guilty message fails', async () => {
+    // 20,000 parts take over 500 ms, beyond the batch budget (3 × 100 ms): each message then runs alone.
+    const pool = ParsePool.start({ workers: 1, timeoutMs: 100, memoryBytes: 256 * MiB });
+    try {
+      const results = await pool.parseBatch([fixture('plain.eml'), manyParts(20_000), fixture('groups.eml')]);
+      assert.equal(results[0]!.ok && results[0]!.parsed.subject, 'Quarterly report');
+      assert.deepEqual(results[1], { ok: false, error: 'parse timed out after 100 ms' });
+      assert.equal(results[2]!.ok && results[2]!.parsed.subject, 'Group addressing');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a closed pool refuses a batch instead of reporting parse failures', async () => {
+    const pool = ParsePool.start({ workers: 1, timeoutMs: 1000, memoryBytes: 64 * MiB });
+    await pool.close();
+    await assert.rejects(pool.parseBatch([fixture('plain.eml')]), { name: 'ParserUnavailableError' });
+  });
+});
+
 describe('ParsePool lifecycle', () => {
   it('close() lets running jobs finish, rejects waiting ones and refuses new ones', async () => {
     const pool = ParsePool.start({ workers: 1, timeoutMs: 30_000, memoryBytes: 128 * MiB });
