@@ -3,11 +3,12 @@
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { ParseResult } from '../domain/message.ts';
+import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 /** Nice value of parse threads: below the SMTP and spool threads (0), above idle work (19). */
-const PARSE_NICE = 10;
+const PARSE_NICE = 19;
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker.ts must run in a worker thread');
@@ -19,6 +20,8 @@ if (!port) throw new Error('parse-worker.ts must run in a worker thread');
 try {
   if (process.platform === 'linux') os.setPriority(0, PARSE_NICE);
 } catch {}
+
+installByteBlob();
 
 function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(reply, transfer);

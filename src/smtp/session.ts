@@ -218,9 +218,10 @@ export class SmtpSession {
     try {
       const id = await this.ctx.spool.accept(envelope, raw);
       this.messages++;
-      this.log
-        .child({ message: id })
-        .info({ bytes: raw.byteLength, recipients: envelope.rcptTo.length }, 'message stored');
+      this.log.info(
+        { message: id, bytes: raw.byteLength, recipients: envelope.rcptTo.length },
+        'message stored',
+      );
       return replyText('queued', id);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'spool commit failed');

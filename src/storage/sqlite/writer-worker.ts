@@ -12,7 +12,12 @@ export interface WriterRequest {
   args: unknown;
 }
 export type WriterReply = { id: number; ok: true; value: number } | { id: number; ok: false; error: string };
-export type WriterNotice = { kind: 'ready'; migrated: number } | { kind: 'batch'; size: number; ms: number };
+/** Main thread → writer. */
+export type WriterMessage = { kind: 'ops'; requests: WriterRequest[] } | { kind: 'close' };
+/** Writer → main thread: readiness, then one message per commit with every reply in it. */
+export type WriterNotice =
+  | { kind: 'ready'; migrated: number }
+  | { kind: 'committed'; replies: WriterReply[]; size: number; ms: number };
 
 const port = parentPort!;
 const db = openDatabase((workerData as { file: string }).file);
@@ -71,27 +76,25 @@ function drain(): void {
       db.exec('ROLLBACK');
     } catch {}
     const error = `commit failed: ${(err as Error).message}`;
-    for (const req of batch) port.postMessage({ id: req.id, ok: false, error } satisfies WriterReply);
+    const failed = batch.map((req): WriterReply => ({ id: req.id, ok: false, error }));
+    port.postMessage({ kind: 'committed', replies: failed, size: 0, ms: 0 } satisfies WriterNotice);
     return;
   }
-  for (const r of replies) port.postMessage(r);
-  port.postMessage({
-    kind: 'batch',
-    size: batch.length,
-    ms: performance.now() - started,
-  } satisfies WriterNotice);
+  const ms = performance.now() - started;
+  port.postMessage({ kind: 'committed', replies, size: batch.length, ms } satisfies WriterNotice);
 }
 
-port.on('message', (req: WriterRequest | { kind: 'close' }) => {
-  if ('kind' in req) {
+port.on('message', (msg: WriterMessage) => {
+  if (msg.kind === 'close') {
     if (queue.length > 0) drain();
     db.close();
     port.close();
     return;
   }
-  queue.push(req);
+  queue.push(...msg.requests);
   if (scheduled) return;
-  if (!REBUILDABLE_OPS.has(req.op) || queue.length >= REBUILDABLE_BATCH) {
+  const durable = msg.requests.some((r) => !REBUILDABLE_OPS.has(r.op));
+  if (durable || queue.length >= REBUILDABLE_BATCH) {
     scheduled = true;
     setImmediate(drain);
   } else lazyTimer ??= setTimeout(drain, REBUILDABLE_DELAY_MS);

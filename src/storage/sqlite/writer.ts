@@ -1,7 +1,9 @@
-// Main-thread side of the SQLite writer thread: a promise per op.
+// Main-thread side of the SQLite writer thread: a promise per op. Ops requested during one turn
+// of the event loop travel together in one message (each postMessage wakes the other thread with
+// a system call), and the writer answers a whole commit in one message too.
 import { Worker } from 'node:worker_threads';
 import type { WriteOpName, WriteOps } from './write-ops.ts';
-import type { WriterNotice, WriterReply } from './writer-worker.ts';
+import type { WriterNotice, WriterRequest } from './writer-worker.ts';
 
 type ArgsOf<K extends WriteOpName> = Parameters<WriteOps[K]>[1];
 
@@ -10,20 +12,23 @@ export class SqliteWriter {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
+  private outbox: WriterRequest[] = [];
+  private outboxTransfer: ArrayBuffer[] = [];
+  private flushScheduled = false;
   onBatch: ((size: number, ms: number) => void) | null = null;
 
   private constructor(worker: Worker) {
     this.worker = worker;
-    worker.on('message', (msg: WriterReply | WriterNotice) => {
-      if ('kind' in msg) {
-        if (msg.kind === 'batch') this.onBatch?.(msg.size, msg.ms);
-        return;
+    worker.on('message', (msg: WriterNotice) => {
+      if (msg.kind !== 'committed') return;
+      for (const reply of msg.replies) {
+        const w = this.waiting.get(reply.id);
+        if (!w) continue;
+        this.waiting.delete(reply.id);
+        if (reply.ok) w.resolve(reply.value);
+        else w.reject(new Error(reply.error));
       }
-      const w = this.waiting.get(msg.id);
-      if (!w) return;
-      this.waiting.delete(msg.id);
-      if (msg.ok) w.resolve(msg.value);
-      else w.reject(new Error(msg.error));
+      if (msg.size > 0) this.onBatch?.(msg.size, msg.ms);
     });
     const fail = (err: Error) => {
       this.failure = err;
@@ -53,8 +58,30 @@ export class SqliteWriter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, args }, transfer);
+      this.outbox.push({ id, op, args });
+      this.outboxTransfer.push(...transfer);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // After this turn's I/O callbacks: every session that finished DATA in it rides along.
+        setImmediate(() => this.flush());
+      }
     });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const requests = this.outbox;
+    const transfer = this.outboxTransfer;
+    this.outbox = [];
+    this.outboxTransfer = [];
+    try {
+      this.worker.postMessage({ kind: 'ops', requests }, transfer);
+    } catch (err) {
+      for (const r of requests) {
+        this.waiting.get(r.id)?.reject(err as Error);
+        this.waiting.delete(r.id);
+      }
+    }
   }
 
   async close(): Promise<void> {
