@@ -138,6 +138,10 @@ async function benchEngine(engine: string, sinkPort: number): Promise<Row[]> {
         );
       }
     }
+  } catch (err) {
+    // The server's own account of what went wrong (warnings and errors only are logged).
+    process.stderr.write(`${server.output.slice(-20).join('\n')}\n`);
+    throw err;
   } finally {
     await server.stop();
     await pg?.drop();

@@ -7,7 +7,7 @@ import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
-/** Nice value of parse threads: below the SMTP and spool threads (0), above idle work (19). */
+/** Nice value of parse threads: the lowest, so SMTP and spool threads (0) always go first. */
 const PARSE_NICE = 19;
 
 const port = parentPort;
@@ -16,7 +16,7 @@ if (!port) throw new Error('parse-worker.ts must run in a worker thread');
 // Accepting mail comes before parsing it: a message is safe once spooled, and its parse can wait.
 // On Linux, setpriority(pid 0) applies to the calling thread only, so this lowers just this parse
 // thread; when the SMTP threads are busy the scheduler gives them the cores and parsing catches
-// up in the gaps (see docs/adr/0004). Where the call fails or is process-wide, nothing breaks.
+// up in the gaps (docs/adr/0004-parsing-yields-to-ingest.md). Where the call fails, nothing breaks.
 try {
   if (process.platform === 'linux') os.setPriority(0, PARSE_NICE);
 } catch {}

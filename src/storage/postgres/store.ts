@@ -6,6 +6,7 @@ import { GroupCommitter } from '../group-commit.ts';
 import type { ListQuery, ListResult, Storage, StorageCapabilities, StoreStats } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
+import { retryTransient } from './retry.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
 import { deleteMessages, type ParseResult, saveParsed, setRead } from './write-ops.ts';
 
@@ -68,10 +69,17 @@ export class PostgresStorage implements Storage {
   async saveParsed(results: readonly { id: string; result: ParseResult }[]): Promise<void> {
     if (results.length === 0) return;
     if (results.length === 1) return saveParsed(this.pool, results[0]!.id, results[0]!.result);
-    // One transaction for the batch: one commit instead of one per message.
+    return retryTransient(() => this.saveParsedBatch(results));
+  }
+
+  /** One transaction for the batch: one commit instead of one per message. */
+  private async saveParsedBatch(results: readonly { id: string; result: ParseResult }[]): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // Parse results can be rebuilt from the raw bytes: no need to wait for the WAL flush (a crash
+      // leaves the message pending, and it is parsed again). See ADR 0004.
+      await client.query('SET LOCAL synchronous_commit = off');
       for (const { id, result } of results) await saveParsed(client, id, result);
       await client.query('COMMIT');
     } catch (err) {
@@ -122,11 +130,11 @@ export class PostgresStorage implements Storage {
   }
 
   setRead(ids: readonly string[] | 'all', read: boolean): Promise<number> {
-    return setRead(this.pool, ids, read);
+    return retryTransient(() => setRead(this.pool, ids, read));
   }
 
   delete(ids: readonly string[] | 'all'): Promise<number> {
-    return deleteMessages(this.pool, ids);
+    return retryTransient(() => deleteMessages(this.pool, ids));
   }
 
   async stats(): Promise<StoreStats> {
