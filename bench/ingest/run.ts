@@ -145,7 +145,8 @@ async function benchEngine(engine: string, sinkPort: number): Promise<Row[]> {
             throw new Error(`stored ${info.Messages} of ${messageCount(size, c)} acknowledged messages`);
           }
           // Parsing finishes before the peer's turn, so the two never share the CPU.
-          lag.push(await parseLag(server.httpPort, (parsedBefore += messageCount(size, c))));
+          parsedBefore += messageCount(size, c);
+          lag.push(await parseLag(server.httpPort, parsedBefore));
           sink.push(await drive(sinkPort, size, c));
         }
         const row = { engine, size, c, mailroom: median(mr), sink: median(sink), lag: median(lag) };
