@@ -24,11 +24,21 @@ export class Spool {
     const id = newMessageId();
     const started = performance.now();
     await this.storage.appendSpool([{ id, envelope, raw }]);
+    // From here the message is stored: nothing below may turn its 250 into an error (the client
+    // would send it again).
+    try {
+      this.afterCommit(id, envelope, raw, started);
+    } catch {
+      // Metrics and local listeners are best effort; the poller finds the message regardless.
+    }
+    return id;
+  }
+
+  private afterCommit(id: string, envelope: Envelope, raw: Uint8Array, started: number): void {
     this.metrics.spoolCommitSeconds.observe((performance.now() - started) / 1000);
     this.metrics.messagesAccepted.inc({ listener: envelope.listener });
     this.metrics.bytesAccepted.inc({}, raw.byteLength);
     this.onCommitted?.(id, raw);
     this.events.emit('message:stored', { id });
-    return id;
   }
 }

@@ -16,6 +16,7 @@ import { type AuthUsers, loadAuthFile } from './auth-file.ts';
 import { ConnectionCounter } from './connection-counter.ts';
 import { createHooks, type Hooks } from './hooks/index.ts';
 import { MAX_AUTH_LINE } from './line-guard.ts';
+import { replyError } from './replies.ts';
 import { type SessionContext, SmtpSession } from './session.ts';
 
 export interface SmtpRole {
@@ -84,17 +85,28 @@ function createProtocolServer(
     disableReverseLookup: true,
     socketTimeout: config.smtpIdleTimeout,
     maxCommandLength: MAX_AUTH_LINE,
-    onConnect: (s, cb) => void of(s.id).handleConnect(cb),
+    onConnect: (s, cb) => answered(deps.logger, of(s.id).handleConnect(cb), cb),
     onSecure: (socket, s, cb) => of(s.id).handleSecure(socket as tls.TLSSocket, cb),
-    onAuth: (auth, s, cb) => void of(s.id).handleAuth(auth, cb),
-    onMailFrom: (address, s, cb) => void of(s.id).handleMailFrom(address, s, cb),
-    onRcptTo: (address, s, cb) => void of(s.id).handleRcptTo(address, s, cb),
+    onAuth: (auth, s, cb) => answered(deps.logger, of(s.id).handleAuth(auth, cb), cb),
+    onMailFrom: (address, s, cb) => answered(deps.logger, of(s.id).handleMailFrom(address, s, cb), cb),
+    onRcptTo: (address, s, cb) => answered(deps.logger, of(s.id).handleRcptTo(address, s, cb), cb),
     onData: (stream, s, cb) => of(s.id).handleData(stream, s, cb),
     onClose: (s) => sessions.get(s.id)?.end(),
   });
   // Socket and TLS errors of single sessions surface here; the session's own close logs the end.
   server.on('error', (err) => deps.logger.debug({ listener, err: err.message }, 'smtp connection error'));
   return server;
+}
+
+/**
+ * A handler that throws after its hooks (a bug, an unknown reason) must still answer the client,
+ * with a temporary failure, and must never become an unhandled rejection that ends the process.
+ */
+function answered(log: Logger, handling: Promise<void>, cb: (err: Error | null) => void): void {
+  handling.catch((err: unknown) => {
+    log.error({ err: (err as Error).message }, 'smtp handler failed');
+    cb(replyError('hook-failed'));
+  });
 }
 
 export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {

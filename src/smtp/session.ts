@@ -60,6 +60,9 @@ export class SmtpSession {
   private closeAfterAuthReply = false;
   private greeted = false;
   private closing = false;
+  /** A spool commit is in flight: hanging up now could tell the client 421 about stored mail. */
+  private committing = false;
+  private deferredHangUp: ReplyReason | null = null;
   private ended = false;
   private readonly timers = new Map<'session' | 'data' | 'handshake', NodeJS.Timeout>();
 
@@ -185,17 +188,26 @@ export class SmtpSession {
   ): void {
     this.guard.enterData();
     this.setTimer('data', this.ctx.config.smtpDataTimeout, () => this.hangUp('data-timeout'));
-    void collectData(stream, this.ctx.config.maxMessageSize).then(async (data) => {
-      this.clearTimer('data');
-      if (!data) {
-        this.log.info('smtp client left during DATA; nothing stored');
-        return;
-      }
-      const reply = await this.finishData(s, data);
-      this.guard.resume();
-      if (typeof reply === 'string') cb(null, reply);
-      else cb(reply);
-    });
+    void collectData(stream, this.ctx.config.maxMessageSize)
+      .then(async (data) => {
+        this.clearTimer('data');
+        if (!data) {
+          this.log.info('smtp client left during DATA; nothing stored');
+          return;
+        }
+        const reply = await this.finishData(s, data);
+        this.guard.resume();
+        if (typeof reply === 'string') cb(null, reply);
+        else cb(reply);
+        // A deadline or shutdown that came during the commit closes the session now, after the reply.
+        const deferred = this.deferredHangUp;
+        this.deferredHangUp = null;
+        if (deferred) this.hangUp(deferred);
+      })
+      .catch((err: unknown) => {
+        this.log.error({ err: (err as Error).message }, 'smtp data handling failed');
+        cb(replyError('hook-failed'));
+      });
   }
 
   private async finishData(s: SMTPServerSession, data: CollectedData): Promise<string | Error> {
@@ -215,6 +227,7 @@ export class SmtpSession {
     const input = { ...this.facts(), envelope, raw, scan: data.scan, sizeExceeded: data.sizeExceeded };
     const verdict = await this.runHook('data', 'hook-failed', () => this.ctx.hooks.data(input));
     if (verdict.kind !== 'accept') return this.refuse('data', verdict);
+    this.committing = true;
     try {
       const id = await this.ctx.spool.accept(envelope, raw);
       this.messages++;
@@ -226,6 +239,8 @@ export class SmtpSession {
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'spool commit failed');
       return this.refuse('data', defer('spool-failed'));
+    } finally {
+      this.committing = false;
     }
   }
 
@@ -286,6 +301,12 @@ export class SmtpSession {
   /** Replies with `reason` and closes the session. */
   hangUp(reason: ReplyReason): void {
     if (this.ended || this.closing || !this.conn) return;
+    if (this.committing) {
+      // The client must hear how its message ended (250 or 451) before any 421: a 421 instead of
+      // the 250 of a stored message would make it send the message again.
+      this.deferredHangUp ??= reason;
+      return;
+    }
     this.closing = true;
     this.log.info({ reason }, 'smtp closing session');
     if (reason !== 'shutting-down') this.ctx.metrics.messagesRejected.inc({ stage: 'session', reason });

@@ -23,17 +23,24 @@ export class GroupCommitter<T> {
 
   private async run(): Promise<void> {
     this.flushing = true;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      const started = performance.now();
-      try {
-        await this.flush(batch.map((b) => b.item));
-        for (const b of batch) b.resolve();
-      } catch (err) {
-        for (const b of batch) b.reject(err);
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.maxBatch);
+        const started = performance.now();
+        try {
+          await this.flush(batch.map((b) => b.item));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+        try {
+          this.onBatch?.(batch.length, performance.now() - started);
+        } catch {
+          // A metrics callback must never stall the committer.
+        }
       }
-      this.onBatch?.(batch.length, performance.now() - started);
+    } finally {
+      this.flushing = false;
     }
-    this.flushing = false;
   }
 }

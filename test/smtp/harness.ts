@@ -39,6 +39,8 @@ export interface HarnessOptions {
   /** Extra CLI flags, e.g. ['--max-recipients', '2']. */
   flags?: string[];
   hooks?: Partial<Hooks>;
+  /** Hold each 250 back this long after the durable commit (a slow acknowledgement). */
+  spoolDelayMs?: number;
   /** Leave out --smtp-auth-file. */
   noAuthFile?: boolean;
 }
@@ -78,6 +80,15 @@ export async function startHarness(backend: Backend, opts: HarnessOptions = {}):
   });
   const metrics = createMetrics();
   const spool = new Spool({ storage: store.storage, metrics, events: new EventBus() });
+  if (opts.spoolDelayMs) {
+    const accept = spool.accept.bind(spool);
+    const delay = opts.spoolDelayMs;
+    spool.accept = async (envelope, raw) => {
+      const id = await accept(envelope, raw);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      return id;
+    };
+  }
   const tls = await loadTls(config);
   const role = await startSmtp({ config, logger, metrics, spool, tls, hooks: opts.hooks });
   const a = role.addresses();

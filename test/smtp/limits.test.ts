@@ -143,3 +143,24 @@ describe('smtp hook deadline', () => {
     client.destroy();
   });
 });
+
+describe('smtp deadlines during a commit', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness(sqlite, { flags: ['--smtp-session-timeout', '1s'], spoolDelayMs: 1500 });
+  });
+  after(async () => h.close());
+
+  test('a session deadline during the commit waits for the 250, then closes with 421', async () => {
+    const { client } = await RawClient.ready(h.ports.smtp);
+    await client.command('MAIL FROM:<committing@example.test>');
+    await client.command('RCPT TO:<r@example.test>');
+    assert.equal((await client.command('DATA')).code, 354);
+    // The deadline passes while the message is committed but not yet acknowledged: a 421 in place
+    // of the 250 would make the client send a stored message again.
+    const stored = await client.command('Subject: slow ack\r\n\r\nbody\r\n.', 5000);
+    assert.match(stored.text, /^250 2\.0\.0 /);
+    assert.match((await client.reply(3000)).text, /^421 4\.4\.2 /);
+    await client.closed;
+  });
+});
