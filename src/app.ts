@@ -126,7 +126,14 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         // Stop the doors first (no new mail), then the workers, then storage.
         closed ??= (async () => {
           ready = false;
-          for (const close of closers) await close();
+          // Each part closes even if an earlier one failed: storage must always be closed last.
+          for (const close of closers) {
+            try {
+              await close();
+            } catch (err) {
+              logger.error({ err }, 'closing a part of mailroom failed');
+            }
+          }
           logger.info('mailroom stopped');
           logger.flush();
         })();

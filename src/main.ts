@@ -3,6 +3,8 @@
 import { ConfigError, configMarkdown, helpText, loadConfig } from './config/load.ts';
 import { VERSION } from './version.ts';
 
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
 const USAGE = `mailroom ${VERSION}: the email backend for applications
 
 Usage:
@@ -31,6 +33,11 @@ async function start(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     mailroom.logger.info({ signal }, 'shutting down');
+    // A part that cannot close (a hung database) must not keep the process alive for ever.
+    setTimeout(() => {
+      process.stderr.write(`mailroom: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     mailroom.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -62,7 +62,10 @@ export interface ParsedMessage {
 export type ParseState = 'pending' | 'parsed' | 'failed';
 
 /** The outcome of parsing one message: what it holds, or why it could not be read. */
-export type ParseResult = { ok: true; parsed: ParsedMessage } | { ok: false; error: string };
+export type ParseResult =
+  | { ok: true; parsed: ParsedMessage }
+  /** `retryable`: the failure may not recur (a time budget missed on a busy machine). */
+  | { ok: false; error: string; retryable?: boolean };
 
 /** A message as the spool receives it: committed durably before the client hears 250. */
 export interface SpoolEntry {

@@ -6,7 +6,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { MimeParser } from '../mime/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { Storage } from '../storage/ports.ts';
+import type { ParseResult, Storage } from '../storage/ports.ts';
 
 export interface ParseRunnerDeps {
   storage: Storage;
@@ -18,6 +18,8 @@ export interface ParseRunnerDeps {
   concurrency: number;
   /** How often to look for pending messages that no local event announced. */
   pollMs?: number;
+  /** First pause before a parse that missed its time budget is tried again (grows per attempt). */
+  retryDelayMs?: number;
 }
 
 const DEFAULT_POLL_MS = 2000;
@@ -26,6 +28,9 @@ const POLL_BATCH = 500;
 const BATCH_MESSAGES = 64;
 /** Handed-over bytes per batch, so one batch of large messages stays within its time budget. */
 const BATCH_BYTES = 4 * 1024 * 1024;
+/** Attempts for a parse that missed its time budget before the failure is recorded. */
+const MAX_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 5000;
 /** Bytes of just-spooled messages kept in memory so they need not be read back from storage. */
 const HANDOFF_BUDGET = 32 * 1024 * 1024;
 
@@ -39,6 +44,8 @@ export class ParseRunner {
   /** Raw bytes handed over by the spool, by id, within HANDOFF_BUDGET; read from storage otherwise. */
   private readonly handed = new Map<string, Uint8Array>();
   private handedBytes = 0;
+  /** Time-budget misses so far, by id; a busy machine may be the cause, so they are retried. */
+  private readonly attempts = new Map<string, number>();
   private running = 0;
   private stopped = true;
   private polling = false;
@@ -154,6 +161,17 @@ export class ParseRunner {
     }
   }
 
+  /** True when a retryable failure gets another attempt later instead of being recorded now. */
+  private retryLater(r: { id: string; result: ParseResult }): boolean {
+    if (r.result.ok || !r.result.retryable) return false;
+    const attempt = (this.attempts.get(r.id) ?? 0) + 1;
+    if (attempt >= MAX_ATTEMPTS) return false;
+    this.attempts.set(r.id, attempt);
+    this.deps.logger.info({ message: r.id, attempt, error: r.result.error }, 'parse will be tried again');
+    setTimeout(() => this.enqueue(r.id), (this.deps.retryDelayMs ?? RETRY_DELAY_MS) * attempt).unref();
+    return true;
+  }
+
   private async parseBatch(ids: readonly string[]): Promise<void> {
     const { storage, parser, metrics, events, logger } = this.deps;
     try {
@@ -166,9 +184,10 @@ export class ParseRunner {
       const started = performance.now();
       const results = await parser.parseBatch(found.map((f) => f.raw));
       const perMessage = (performance.now() - started) / 1000 / found.length;
-      await storage.saveParsed(found.map((f, i) => ({ id: f.id, result: results[i]! })));
-      for (const [i, { id, raw }] of found.entries()) {
-        const result = results[i]!;
+      const final = found.map((f, i) => ({ ...f, result: results[i]! })).filter((r) => !this.retryLater(r));
+      await storage.saveParsed(final.map(({ id, result }) => ({ id, result })));
+      for (const { id, raw, result } of final) {
+        this.attempts.delete(id);
         metrics.parseSeconds.observe(perMessage);
         metrics.parsed.inc({ outcome: result.ok ? 'parsed' : 'failed' });
         events.emit('message:parsed', { id, ok: result.ok });

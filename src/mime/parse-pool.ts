@@ -4,7 +4,7 @@
 // worker, which is replaced, while the raw bytes stay stored and other jobs carry on.
 import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
 import type { ParsedMessage, ParseResult } from '../domain/message.ts';
-import { type MimeParser, ParserUnavailableError, type PartContent } from './types.ts';
+import { type MimeParser, ParserUnavailableError, ParseTimeoutError, type PartContent } from './types.ts';
 import type { JobSuccess, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 export interface ParsePoolOptions {
@@ -49,6 +49,10 @@ function transferable(raw: Uint8Array): Uint8Array<ArrayBuffer> {
   const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
   const movable = raw.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(raw.buffer);
   return whole && movable ? (raw as Uint8Array<ArrayBuffer>) : new Uint8Array(raw);
+}
+
+function failure(err: unknown): ParseResult {
+  return { ok: false, error: (err as Error).message, retryable: err instanceof ParseTimeoutError };
 }
 
 export class ParsePool implements MimeParser {
@@ -104,14 +108,14 @@ export class ParsePool implements MimeParser {
       return reply.results;
     } catch (err) {
       if (err instanceof ParserUnavailableError) throw err;
-      if (raws.length === 1) return [{ ok: false, error: (err as Error).message }];
+      if (raws.length === 1) return [failure(err)];
       return Promise.all(
         raws.map((raw) =>
           this.parse(new Uint8Array(raw)).then(
             (parsed): ParseResult => ({ ok: true, parsed }),
             (e: Error): ParseResult => {
               if (e instanceof ParserUnavailableError) throw e;
-              return { ok: false, error: e.message };
+              return failure(e);
             },
           ),
         ),
@@ -263,7 +267,7 @@ export class ParsePool implements MimeParser {
     this.release(slot);
     const r = job.request;
     const ms = this.opts.timeoutMs * (r.kind === 'parseBatch' ? r.raws.length : 1);
-    job.reject(new Error(`parse timed out after ${ms} ms`));
+    job.reject(new ParseTimeoutError(`parse timed out after ${ms} ms`));
     if (this.closed) {
       void slot.worker.terminate();
       return;

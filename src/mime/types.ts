@@ -31,3 +31,8 @@ export interface MimeParser {
 export class ParserUnavailableError extends Error {
   override name = 'ParserUnavailableError';
 }
+
+/** A parse ran past its time budget: on a loaded machine the same message may well pass later. */
+export class ParseTimeoutError extends Error {
+  override name = 'ParseTimeoutError';
+}

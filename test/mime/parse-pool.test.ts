@@ -137,7 +137,7 @@ describe('ParsePool batches', () => {
     try {
       const results = await pool.parseBatch([fixture('plain.eml'), manyParts(20_000), fixture('groups.eml')]);
       assert.equal(results[0]!.ok && results[0]!.parsed.subject, 'Quarterly report');
-      assert.deepEqual(results[1], { ok: false, error: 'parse timed out after 100 ms' });
+      assert.deepEqual(results[1], { ok: false, error: 'parse timed out after 100 ms', retryable: true });
       assert.equal(results[2]!.ok && results[2]!.parsed.subject, 'Group addressing');
     } finally {
       await pool.close();

@@ -12,7 +12,7 @@ import { createMetrics } from '../../src/observability/metrics.ts';
 import type { Storage } from '../../src/storage/ports.ts';
 import { BACKENDS } from '../helpers/backends.ts';
 import { envelope } from '../helpers/fixtures.ts';
-import { fixture } from './corpus.ts';
+import { fixture, manyParts } from './corpus.ts';
 
 const MiB = 1024 * 1024;
 
@@ -124,6 +124,49 @@ for (const backend of BACKENDS) {
       assert.equal(metrics.parseSeconds.count(), 4);
       const failLog = lines.find((l) => l.message === broken && l.level === 'warn');
       assert.equal(failLog?.error, 'Maximum MIME nesting depth of 100 levels exceeded');
+    });
+
+    it('a parse over its time budget is tried again, and recorded as failed after the last attempt', async () => {
+      const { storage } = ctx;
+      const events = new EventBus();
+      const lines: Record<string, unknown>[] = [];
+      // 20,000 parts always take far longer than 100 ms: every attempt misses the budget.
+      const strict = ParsePool.start({ workers: 1, timeoutMs: 100, memoryBytes: 128 * MiB });
+      const runner = new ParseRunner({
+        storage,
+        parser: strict,
+        events,
+        metrics: createMetrics(),
+        logger: logSink(lines),
+        concurrency: 1,
+        pollMs: 60_000,
+        retryDelayMs: 20,
+      });
+      try {
+        const slow = await spool(storage, manyParts(20_000));
+        const quick = await spool(storage, fixture('plain.eml'));
+        const done = parsedEvents(events, [slow, quick]);
+        runner.start();
+        assert.deepEqual(
+          await done,
+          new Map([
+            [quick, true],
+            [slow, false],
+          ]),
+        );
+        const retries = lines.filter((l) => l.message === slow && l.msg === 'parse will be tried again');
+        assert.deepEqual(
+          retries.map((l) => l.attempt),
+          [1, 2],
+        );
+        const failed = await storage.get(slow);
+        assert.equal(failed?.parseState, 'failed');
+        assert.equal(failed?.parseError, 'parse timed out after 100 ms');
+        assert.equal((await storage.get(quick))?.parseState, 'parsed');
+      } finally {
+        await runner.stop();
+        await strict.close();
+      }
     });
 
     it('stop() waits for the parse in flight and takes no new work', async () => {

@@ -15,6 +15,7 @@ export class SqliteWriter {
   private outbox: WriterRequest[] = [];
   private outboxTransfer: ArrayBuffer[] = [];
   private flushScheduled = false;
+  private exited = false;
   onBatch: ((size: number, ms: number) => void) | null = null;
 
   private constructor(worker: Worker) {
@@ -36,7 +37,10 @@ export class SqliteWriter {
       this.waiting.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`SQLite writer thread exited (code ${code})`)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      fail(new Error(`SQLite writer thread exited (code ${code})`));
+    });
   }
 
   /** Starts the writer thread; resolves once migrations are applied. */
@@ -44,9 +48,13 @@ export class SqliteWriter {
     const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: { file } });
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
+      const onExit = (code: number) =>
+        reject(new Error(`SQLite writer thread exited during start (code ${code})`));
       worker.once('error', onError);
+      worker.once('exit', onExit);
       worker.once('message', (msg: WriterNotice) => {
         worker.off('error', onError);
+        worker.off('exit', onExit);
         if (msg.kind === 'ready') resolve(new SqliteWriter(worker));
         else reject(new Error('SQLite writer sent an unexpected first message'));
       });
@@ -70,6 +78,7 @@ export class SqliteWriter {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.outbox.length === 0) return;
     const requests = this.outbox;
     const transfer = this.outboxTransfer;
     this.outbox = [];
@@ -85,7 +94,10 @@ export class SqliteWriter {
   }
 
   async close(): Promise<void> {
+    if (this.exited) return;
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    // Ops still waiting for this turn's flush go first; the writer commits them before closing.
+    if (this.outbox.length > 0) this.flush();
     this.worker.postMessage({ kind: 'close' });
     await exited;
   }
