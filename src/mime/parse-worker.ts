@@ -7,8 +7,8 @@ import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
-/** Nice value of parse threads: SMTP and spool threads (0) go first, parsing still progresses. */
-const PARSE_NICE = 10;
+/** Nice value of parse threads: the lowest, so SMTP and spool threads (0) always go first. */
+const PARSE_NICE = 19;
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker.ts must run in a worker thread');
