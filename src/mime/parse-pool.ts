@@ -2,8 +2,9 @@
 // (the memory budget) and a per-job timer (the time budget). Parsers have denial-of-service edges
 // (deep nesting, huge parts, pathological headers); a job that trips a budget costs only its own
 // worker, which is replaced, while the raw bytes stay stored and other jobs carry on.
-import { isMarkedAsUntransferable, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { ParsedMessage, ParseResult } from '../domain/message.ts';
+import { transferable } from './transferable.ts';
 import { type MimeParser, ParserUnavailableError, ParseTimeoutError, type PartContent } from './types.ts';
 import type { JobSuccess, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
@@ -39,17 +40,6 @@ interface Slot {
 const MIB = 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 10_000;
 const MIN_MEMORY_BYTES = 16 * MIB;
-
-/**
- * Bytes the worker may keep: copied when the view shares its buffer with other data, or when Node
- * forbids moving the buffer (Buffer's allocation pool is marked untransferable). `new Uint8Array(view)`
- * copies, where Buffer#slice would not.
- */
-function transferable(raw: Uint8Array): Uint8Array<ArrayBuffer> {
-  const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-  const movable = raw.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(raw.buffer);
-  return whole && movable ? (raw as Uint8Array<ArrayBuffer>) : new Uint8Array(raw);
-}
 
 function failure(err: unknown): ParseResult {
   return { ok: false, error: (err as Error).message, retryable: err instanceof ParseTimeoutError };

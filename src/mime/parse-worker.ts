@@ -5,6 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import type { ParseResult } from '../domain/message.ts';
 import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
+import { transferable } from './transferable.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 /** Nice value of parse threads: the lowest, so SMTP and spool threads (0) always go first. */
@@ -25,14 +26,6 @@ installByteBlob();
 
 function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(reply, transfer);
-}
-
-/** A buffer that can be transferred without taking others' bytes along. */
-function ownBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return whole && bytes.buffer instanceof ArrayBuffer
-    ? (bytes as Uint8Array<ArrayBuffer>)
-    : new Uint8Array(bytes);
 }
 
 async function handle(req: WorkerRequest): Promise<void> {
@@ -58,7 +51,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       post({ type: 'done', id: req.id, ok: true, part: null });
       return;
     }
-    const content = ownBytes(part.content);
+    const content = transferable(part.content);
     post({ type: 'done', id: req.id, ok: true, part: { ...part, content } }, [content.buffer]);
   } catch (err) {
     post({ type: 'done', id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });
