@@ -111,6 +111,21 @@ for (const backend of BACKENDS) {
       assert.deepEqual(new Set(res.messages.map((m) => m.id)), new Set(entries.map((e) => e.id)));
     });
 
+    it('shares commits between concurrent appends (group commit)', async () => {
+      await storage.delete('all');
+      const batches: number[] = [];
+      const adapter = storage as Storage & { onCommit: ((size: number, ms: number) => void) | null };
+      adapter.onCommit = (size) => batches.push(size);
+      try {
+        await Promise.all(Array.from({ length: 100 }, (_, i) => storage.appendSpool([spoolEntry(`g${i}`)])));
+      } finally {
+        adapter.onCommit = null;
+      }
+      // 100 appends issued together need far fewer than 100 commits (fsyncs).
+      assert.ok(batches.length < 50, `${batches.length} commits for 100 appends`);
+      assert.ok(Math.max(...batches) > 1);
+    });
+
     it('rejects a duplicate id without touching the stored message', async () => {
       await storage.delete('all');
       const e = spoolEntry('dup');
