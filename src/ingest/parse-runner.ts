@@ -46,6 +46,8 @@ export class ParseRunner {
   private handedBytes = 0;
   /** Time-budget misses so far, by id; a busy machine may be the cause, so they are retried. */
   private readonly attempts = new Map<string, number>();
+  /** Retries decided inside a batch, armed once that batch is done (its ids leave `known`). */
+  private readonly retryAfterBatch = new Map<string, number>();
   private running = 0;
   private stopped = true;
   private polling = false;
@@ -140,7 +142,13 @@ export class ParseRunner {
   }
 
   private done(ids: readonly string[]): void {
-    for (const id of ids) this.known.delete(id);
+    for (const id of ids) {
+      this.known.delete(id);
+      const delay = this.retryAfterBatch.get(id);
+      if (delay === undefined) continue;
+      this.retryAfterBatch.delete(id);
+      setTimeout(() => this.enqueue(id), delay).unref();
+    }
     this.running--;
     if (this.running === 0 && this.onIdle) this.onIdle();
     this.pump();
@@ -168,7 +176,7 @@ export class ParseRunner {
     if (attempt >= MAX_ATTEMPTS) return false;
     this.attempts.set(r.id, attempt);
     this.deps.logger.info({ message: r.id, attempt, error: r.result.error }, 'parse will be tried again');
-    setTimeout(() => this.enqueue(r.id), (this.deps.retryDelayMs ?? RETRY_DELAY_MS) * attempt).unref();
+    this.retryAfterBatch.set(r.id, (this.deps.retryDelayMs ?? RETRY_DELAY_MS) * attempt);
     return true;
   }
 

@@ -31,18 +31,6 @@ export function createPool(databaseUrl: string, opts: PoolOptions = {}): pg.Pool
     query_timeout: 60_000,
     keepAlive: true,
   });
-  // A 250 follows each spool commit, so commits must wait for the WAL flush. A database or role
-  // configured with synchronous_commit = off (or local) is raised to on for Mailroom's sessions;
-  // stronger settings (remote_write, remote_apply) are kept. Queries on a client run in order, so
-  // this runs before anything else on a new connection.
-  pool.on('connect', (client) => {
-    client
-      .query(
-        "DO $$ BEGIN IF current_setting('synchronous_commit') IN ('off', 'local') THEN " +
-          "PERFORM set_config('synchronous_commit', 'on', false); END IF; END $$",
-      )
-      .catch((err: Error) => opts.onError?.(err));
-  });
   // Without a listener an idle client's error event would crash the process; the pool already
   // discards that client, and the next query opens a fresh one.
   pool.on('error', (err) => opts.onError?.(err));

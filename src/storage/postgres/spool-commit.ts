@@ -19,6 +19,15 @@ export interface SpoolCall {
 const NOTIFY_AND_COMMIT = `NOTIFY ${SPOOL_CHANNEL}; COMMIT`;
 
 /**
+ * Starts a spool transaction that waits for the WAL flush at commit: a 250 follows it. Where the
+ * database or role sets synchronous_commit to off or local, this transaction raises it to on;
+ * stronger settings (remote_write, remote_apply) are kept. One round trip with BEGIN.
+ */
+export const BEGIN_DURABLE =
+  "BEGIN; DO $$ BEGIN IF current_setting('synchronous_commit') IN ('off', 'local') THEN " +
+  "PERFORM set_config('synchronous_commit', 'on', true); END IF; END $$";
+
+/**
  * Commits the calls, resolving normally even when some calls failed alone (their `error` is set).
  * Throws only when the shared transaction itself failed, which fails every call.
  */
@@ -41,7 +50,7 @@ export async function flushSpool(pool: pg.Pool, calls: readonly SpoolCall[]): Pr
  * failed and more than one call shares the batch, so that commitEach can find the culprit.
  */
 async function commitTogether(client: pg.PoolClient, calls: readonly SpoolCall[]): Promise<boolean> {
-  await client.query('BEGIN');
+  await client.query(BEGIN_DURABLE);
   try {
     await insertSpool(
       client,
@@ -59,7 +68,7 @@ async function commitTogether(client: pg.PoolClient, calls: readonly SpoolCall[]
 
 /** Slow path after a failure: a savepoint per call, so a bad call rolls back only its own rows. */
 async function commitEach(client: pg.PoolClient, calls: readonly SpoolCall[]): Promise<void> {
-  await client.query('BEGIN');
+  await client.query(BEGIN_DURABLE);
   try {
     for (const call of calls) {
       await client.query('SAVEPOINT spool_call');
