@@ -284,6 +284,21 @@ for (const backend of BACKENDS) {
       assert.equal(typeof m.attachmentCount, 'number');
     });
 
+    it('takes any number of ids in one call', async () => {
+      await storage.delete('all');
+      const kept = spoolEntry('kept');
+      const gone = spoolEntry('gone');
+      await storage.appendSpool([kept, gone]);
+      // More ids than SQLite accepts as separate statement variables (32,766).
+      const many = Array.from({ length: 40_000 }, (_, i) => `missing-${i}`);
+      assert.equal(await storage.setRead([...many, gone.id], true), 1);
+      assert.equal(await storage.delete([...many, gone.id]), 1);
+      assert.deepEqual(
+        (await storage.list({ start: 0, limit: 10 })).messages.map((m) => m.id),
+        [kept.id],
+      );
+    });
+
     it('answers ping', async () => {
       await storage.ping();
     });

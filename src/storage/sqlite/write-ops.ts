@@ -10,9 +10,11 @@ export type SaveParsedArgs = readonly { id: string; result: ParseResult }[];
 
 type Ids = readonly string[] | 'all';
 
-function placeholders(n: number): string {
-  return Array.from({ length: n }, () => '?').join(',');
-}
+/**
+ * Ids travel as one JSON array parameter: any number of them fits (a `?` per id stops at SQLite's
+ * 32,766-variable limit), and the statement text stays fixed, so it is prepared once.
+ */
+const ID_LIST = '(SELECT value FROM json_each(?))';
 
 function saveOneParsed(db: DatabaseSync, id: string, result: ParseResult): number {
   const row = stmt(db, 'SELECT seq FROM messages WHERE id = ?').get(id) as { seq: number } | undefined;
@@ -78,26 +80,28 @@ export const writeOps = {
   setRead(db: DatabaseSync, { ids, read }: { ids: Ids; read: boolean }): number {
     const flag = read ? 1 : 0;
     if (ids === 'all')
-      return Number(db.prepare('UPDATE messages SET read = ? WHERE read <> ?').run(flag, flag).changes);
+      return Number(stmt(db, 'UPDATE messages SET read = ? WHERE read <> ?').run(flag, flag).changes);
     if (ids.length === 0) return 0;
     return Number(
-      db
-        .prepare(`UPDATE messages SET read = ? WHERE read <> ? AND id IN (${placeholders(ids.length)})`)
-        .run(flag, flag, ...ids).changes,
+      stmt(db, `UPDATE messages SET read = ? WHERE read <> ? AND id IN ${ID_LIST}`).run(
+        flag,
+        flag,
+        JSON.stringify(ids),
+      ).changes,
     );
   },
 
   delete(db: DatabaseSync, { ids }: { ids: Ids }): number {
     if (ids === 'all') {
       db.exec('DELETE FROM message_raw; DELETE FROM message_body;');
-      return Number(db.prepare('DELETE FROM messages').run().changes);
+      return Number(stmt(db, 'DELETE FROM messages').run().changes);
     }
     if (ids.length === 0) return 0;
-    const list = placeholders(ids.length);
-    const seqs = `SELECT seq FROM messages WHERE id IN (${list})`;
-    db.prepare(`DELETE FROM message_raw WHERE seq IN (${seqs})`).run(...ids);
-    db.prepare(`DELETE FROM message_body WHERE seq IN (${seqs})`).run(...ids);
-    return Number(db.prepare(`DELETE FROM messages WHERE id IN (${list})`).run(...ids).changes);
+    const list = JSON.stringify(ids);
+    const seqs = `(SELECT seq FROM messages WHERE id IN ${ID_LIST})`;
+    stmt(db, `DELETE FROM message_raw WHERE seq IN ${seqs}`).run(list);
+    stmt(db, `DELETE FROM message_body WHERE seq IN ${seqs}`).run(list);
+    return Number(stmt(db, `DELETE FROM messages WHERE id IN ${ID_LIST}`).run(list).changes);
   },
 } as const;
 
