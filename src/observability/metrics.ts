@@ -156,7 +156,7 @@ export function createMetrics() {
     spoolBatchSize: registry.register(
       new Histogram(
         'mailroom_spool_batch_size',
-        'Writes committed together in one transaction (group commit).',
+        'Spool appends committed together in one transaction (group commit).',
         [1, 2, 5, 10, 20, 50, 100, 200, 500],
       ),
     ),

@@ -3,12 +3,19 @@
 import type pg from 'pg';
 import type { SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import { GroupCommitter } from '../group-commit.ts';
-import type { ListQuery, ListResult, Storage, StorageCapabilities, StoreStats } from '../ports.ts';
+import type {
+  ListQuery,
+  ListResult,
+  ParseResult,
+  Storage,
+  StorageCapabilities,
+  StoreStats,
+} from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { retryTransient } from './retry.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
-import { deleteMessages, type ParseResult, saveParsed, setRead } from './write-ops.ts';
+import { deleteMessages, saveParsed, setRead } from './write-ops.ts';
 
 /** BIGINT and numeric arrive as strings (they may exceed 2^53); counts and sizes here never do. */
 function int(v: string | number | null | undefined): number {

@@ -8,8 +8,6 @@ import { summaryColumns } from '../rows.ts';
 export type Db = pg.Pool | pg.PoolClient;
 type Ids = readonly string[] | 'all';
 
-export type { ParseResult };
-
 /** Rows per INSERT: five parameters each stays far below the protocol's 65535-parameter limit. */
 const ROWS_PER_STATEMENT = 1000;
 

@@ -29,7 +29,7 @@ export class SqliteStorage implements Storage {
     return new SqliteStorage(file, openDatabase(file, { readOnly: true }), writer);
   }
 
-  /** Called with each committed batch's size and duration (for metrics). */
+  /** Called with the spool appends in each commit and its duration (for metrics). */
   set onCommit(fn: ((size: number, ms: number) => void) | null) {
     this.writer.onBatch = fn;
   }

@@ -17,7 +17,8 @@ export type WriterMessage = { kind: 'ops'; requests: WriterRequest[] } | { kind:
 /** Writer → main thread: readiness, then one message per commit with every reply in it. */
 export type WriterNotice =
   | { kind: 'ready'; migrated: number }
-  | { kind: 'committed'; replies: WriterReply[]; size: number; ms: number };
+  /** `spooled`: spool appends in the commit, the group-commit size both adapters report. */
+  | { kind: 'committed'; replies: WriterReply[]; spooled: number; ms: number };
 
 const port = parentPort!;
 const db = openDatabase((workerData as { file: string }).file);
@@ -77,11 +78,12 @@ function drain(): void {
     } catch {}
     const error = `commit failed: ${(err as Error).message}`;
     const failed = batch.map((req): WriterReply => ({ id: req.id, ok: false, error }));
-    port.postMessage({ kind: 'committed', replies: failed, size: 0, ms: 0 } satisfies WriterNotice);
+    port.postMessage({ kind: 'committed', replies: failed, spooled: 0, ms: 0 } satisfies WriterNotice);
     return;
   }
   const ms = performance.now() - started;
-  port.postMessage({ kind: 'committed', replies, size: batch.length, ms } satisfies WriterNotice);
+  const spooled = batch.filter((r) => r.op === 'appendSpool').length;
+  port.postMessage({ kind: 'committed', replies, spooled, ms } satisfies WriterNotice);
 }
 
 port.on('message', (msg: WriterMessage) => {

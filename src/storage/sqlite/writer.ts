@@ -29,7 +29,7 @@ export class SqliteWriter {
         if (reply.ok) w.resolve(reply.value);
         else w.reject(new Error(reply.error));
       }
-      if (msg.size > 0) this.onBatch?.(msg.size, msg.ms);
+      if (msg.spooled > 0) this.onBatch?.(msg.spooled, msg.ms);
     });
     const fail = (err: Error) => {
       this.failure = err;
