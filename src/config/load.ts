@@ -17,7 +17,14 @@ const SIZE_UNITS: Record<string, number> = {
   gb: 1024 ** 3,
   g: 1024 ** 3,
 };
-const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = {
+  '': 1,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
 function describe(s: Setting): string {
   return `--${flagName(s.key)} (${envName(s.key)})`;
@@ -224,7 +231,7 @@ export function configMarkdown(): string {
     'Generated from `src/config/schema.ts` by `npm run docs:config`; do not edit by hand.',
     '',
     'Precedence: command-line flag, then environment variable, then the JSON file named by `--config`',
-    '(keys in flag or camelCase form), then the default. Sizes take KB/MB/GB suffixes, durations ms/s/m/h.',
+    '(keys in flag or camelCase form), then the default. Sizes take KB/MB/GB suffixes, durations ms/s/m/h/d.',
     'An invalid value stops start-up with a message naming the setting.',
     '',
     '| flag | env var | type | default | meaning |',
