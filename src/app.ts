@@ -3,14 +3,19 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.ts';
 import { EventBus } from './events/bus.ts';
 import { createHttpApp } from './http/app.ts';
+import { LiveHub } from './http/live/hub.ts';
+import { createAccessPolicy } from './http/middleware/access.ts';
 import { startHttp } from './http/server.ts';
 import { ParseRunner } from './ingest/parse-runner.ts';
+import { Retention } from './ingest/retention.ts';
 import { Spool } from './ingest/spool.ts';
+import { Tagger } from './ingest/tagger.ts';
 import { ParsePool } from './mime/parse-pool.ts';
 import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
+import { createSpamChecker } from './spam/index.ts';
 import type { Storage } from './storage/ports.ts';
 import { PostgresStorage } from './storage/postgres/store.ts';
 import { SqliteStorage } from './storage/sqlite/store.ts';
@@ -77,12 +82,16 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         events,
         metrics,
         logger,
+        tagger: Tagger.fromConfig(config),
         // A second batch waits at each worker while the first one's results are saved.
         concurrency: config.parseWorkers * 2,
       });
       runner.start();
       const r = runner;
       closers.unshift(() => r.stop());
+      const retention = new Retention({ storage, events, logger, config });
+      retention.start();
+      closers.unshift(() => retention.stop());
     }
     let smtp: SmtpRole | null = null;
     if (roles.has('smtp')) {
@@ -95,9 +104,13 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     }
     let http: Awaited<ReturnType<typeof startHttp>> | null = null;
     if (roles.has('api') && parser) {
+      const access = await createAccessPolicy(config);
       const app = createHttpApp({
         storage,
         parser,
+        events,
+        access,
+        spam: createSpamChecker(config),
         metrics,
         logger,
         config,
@@ -108,6 +121,9 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
       http = await startHttp(app, config.httpListen);
       const h = http;
       closers.unshift(() => h.close());
+      const hub = new LiveHub({ storage, events, logger, version: VERSION });
+      hub.attach(h.server, (req) => access.checkUpgrade(req));
+      closers.unshift(async () => hub.close());
     }
     ready = true;
     // Always shown, whatever the level: operators (and scripts) read the bound addresses from it.

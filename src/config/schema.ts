@@ -241,6 +241,12 @@ export const SETTINGS = [
     doc: 'Host names accepted in the HTTP Host header besides loopback names and the listen address (DNS-rebinding guard); `*` accepts any.',
   },
   {
+    key: 'uiLabel',
+    type: 'string',
+    default: '',
+    doc: 'A label shown in the web UI to tell this Mailroom from others (e.g. "staging").',
+  },
+  {
     key: 'retainMessages',
     type: 'int',
     default: 100_000,

@@ -57,6 +57,11 @@ export interface ParsedMessage {
   attachments: AttachmentMeta[];
   inline: AttachmentMeta[];
   listUnsubscribe: { header: string; links: string[]; post: string; errors: string };
+  /**
+   * Header fields in order as `[lower-case name, value]`, values unfolded but not decoded; capped
+   * (see mime/extract.ts). Absent in parses stored before it existed.
+   */
+  headers?: [string, string][];
 }
 
 export type ParseState = 'pending' | 'parsed' | 'failed';
@@ -93,6 +98,9 @@ export interface MessageSummary {
   replyTo: Address[];
   snippet: string;
   attachmentCount: number;
+  inlineCount: number;
+  /** Tag names, sorted case-insensitively. */
+  tags: string[];
 }
 
 /** A whole stored message: summary plus the parsed body (null until parsed, or when parsing failed). */

@@ -7,6 +7,12 @@ export interface EventMap {
   'message:stored': { id: string };
   'message:parsed': { id: string; ok: boolean };
   'message:deleted': { ids: readonly string[] | 'all' };
+  /** Read state or tags changed; only the fields that changed are present. */
+  'message:updated': { id: string; read?: boolean; tags?: readonly string[] };
+  /** Retention removed old messages (ids not listed: there may be thousands). */
+  'messages:pruned': { count: number };
+  /** Tags were renamed or deleted across many messages. */
+  'tags:changed': Record<string, never>;
 }
 
 export class EventBus {

@@ -11,6 +11,9 @@ import { healthRoutes } from './routes/health/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
 import { messageRoutes } from './routes/message/routes.ts';
 import { messagesRoutes } from './routes/messages/routes.ts';
+import { tagRoutes } from './routes/tags/routes.ts';
+import { uiRoutes } from './routes/ui/routes.ts';
+import { viewRoutes } from './routes/view/routes.ts';
 
 export type { AppEnv, HttpDeps } from './deps.ts';
 
@@ -21,12 +24,16 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   // Outermost first, so error and 404 responses get the security headers and a log line too.
   app.use('*', securityHeaders());
   app.use('*', requestLog(deps.logger));
+  app.use('*', deps.access.middleware());
   app.use('*', limitBody());
 
   app.route('/api/v1', messagesRoutes(deps, counters));
   app.route('/api/v1', messageRoutes(deps));
+  app.route('/api/v1', tagRoutes(deps));
   app.route('/api/v1', infoRoutes(deps, counters));
+  app.route('/', viewRoutes(deps));
   app.route('/', healthRoutes(deps));
+  app.route('/', uiRoutes({}));
 
   app.notFound((c) => {
     const problem = new HttpProblem('not-found', `There is no ${c.req.method} ${c.req.path}.`);

@@ -1,13 +1,20 @@
 // What the HTTP API needs from the rest of Mailroom, passed in by the composition root.
 import type { Config } from '../config/schema.ts';
+import type { EventBus } from '../events/bus.ts';
 import type { MimeParser } from '../mime/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Storage } from '../storage/ports.ts';
+import type { AccessPolicy, AccessVariables } from './middleware/access.ts';
 
 export interface HttpDeps {
   storage: Storage;
   parser: MimeParser;
+  events: EventBus;
+  /** Host, cross-origin and credential checks (createAccessPolicy). */
+  access: AccessPolicy;
+  /** Scores a raw message for sa-check; null when no spam checker is configured. */
+  spam: SpamScorer | null;
   metrics: Metrics;
   logger: Logger;
   config: Config;
@@ -18,12 +25,27 @@ export interface HttpDeps {
   startedAt: number;
 }
 
+/** What the sa-check endpoint needs of a spam checker (src/spam implements it). */
+export interface SpamScorer {
+  check(
+    raw: Uint8Array,
+    context: {
+      clientIp?: string;
+      helo?: string;
+      mailFrom?: string;
+      rcptTo?: string[];
+      authUser?: string | null;
+    },
+    signal?: AbortSignal,
+  ): Promise<unknown>;
+}
+
 /** Per-request values set by middleware. */
 export interface AppEnv {
   Variables: {
     requestId: string;
     log: Logger;
-  };
+  } & AccessVariables;
 }
 
 /** Counters the API keeps for the life of the process (Mailpit reports them in RuntimeStats). */

@@ -6,6 +6,8 @@ import type { Hono } from 'hono';
 
 export interface HttpServer {
   address: AddressInfo;
+  /** The Node server, for WebSocket upgrades. */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startHttp(app: Hono<any>, listen: string): Promise<HttpSer
   });
   return {
     address: server.address() as AddressInfo,
+    server,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -2,16 +2,20 @@
 // on the local bus, and (by polling) messages spooled by other nodes sharing the database. A
 // message that cannot be parsed is still saved, with its error, so it stays listed and its raw
 // bytes stay downloadable.
+import type { Envelope } from '../domain/message.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { MimeParser } from '../mime/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { ParseResult, Storage } from '../storage/ports.ts';
+import type { ParsedRecord, ParseResult, Storage } from '../storage/ports.ts';
+import type { Tagger } from './tagger.ts';
 
 export interface ParseRunnerDeps {
   storage: Storage;
   parser: MimeParser;
   events: EventBus;
+  /** Gives parsed messages their automatic tags; none when absent. */
+  tagger?: Tagger;
   metrics: Metrics;
   logger: Logger;
   /** Batches in flight; about twice the parser's worker count keeps every worker busy. */
@@ -43,6 +47,8 @@ export class ParseRunner {
   private readonly known = new Set<string>();
   /** Raw bytes handed over by the spool, by id, within HANDOFF_BUDGET; read from storage otherwise. */
   private readonly handed = new Map<string, Uint8Array>();
+  /** Envelopes handed over with their bytes, for the tagger. */
+  private readonly handedEnvelopes = new Map<string, Envelope>();
   private handedBytes = 0;
   /** Time-budget misses so far, by id; a busy machine may be the cause, so they are retried. */
   private readonly attempts = new Map<string, number>();
@@ -82,6 +88,7 @@ export class ParseRunner {
     this.waiting.length = 0;
     this.head = 0;
     this.handed.clear();
+    this.handedEnvelopes.clear();
     this.handedBytes = 0;
     if (this.running > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
   }
@@ -90,10 +97,11 @@ export class ParseRunner {
    * A message this process just committed, with its bytes: parsing it then costs no read of the
    * raw bytes back from storage (a synchronous read on the main thread for SQLite).
    */
-  offer(id: string, raw: Uint8Array): void {
+  offer(id: string, raw: Uint8Array, envelope?: Envelope): void {
     if (this.stopped || this.known.has(id)) return;
     if (this.handedBytes + raw.byteLength <= HANDOFF_BUDGET) {
       this.handed.set(id, raw);
+      if (envelope) this.handedEnvelopes.set(id, envelope);
       this.handedBytes += raw.byteLength;
     }
     this.enqueue(id);
@@ -180,6 +188,24 @@ export class ParseRunner {
     return true;
   }
 
+  /** The tagger's tags for a parse; the envelope is read back from storage when it was not handed over. */
+  private async tagsFor(
+    id: string,
+    raw: Uint8Array,
+    result: ParseResult,
+    envelope: Envelope | undefined,
+  ): Promise<string[] | undefined> {
+    const { tagger } = this.deps;
+    if (!tagger || !result.ok) return undefined;
+    try {
+      const env = envelope ?? (await this.deps.storage.get(id))?.envelope ?? null;
+      return tagger.tagsFor(result.parsed, env, raw.byteLength);
+    } catch (err) {
+      this.deps.logger.warn({ message: id, err }, 'tagging failed; message stored without tags');
+      return undefined;
+    }
+  }
+
   private async parseBatch(ids: readonly string[]): Promise<void> {
     const { storage, parser, metrics, events, logger } = this.deps;
     try {
@@ -193,7 +219,13 @@ export class ParseRunner {
       const results = await parser.parseBatch(found.map((f) => f.raw));
       const perMessage = (performance.now() - started) / 1000 / found.length;
       const final = found.map((f, i) => ({ ...f, result: results[i]! })).filter((r) => !this.retryLater(r));
-      await storage.saveParsed(final.map(({ id, result }) => ({ id, result })));
+      const records: ParsedRecord[] = [];
+      for (const { id, raw, result } of final) {
+        const envelope = this.handedEnvelopes.get(id);
+        this.handedEnvelopes.delete(id);
+        records.push({ id, result, tags: await this.tagsFor(id, raw, result, envelope) });
+      }
+      await storage.saveParsed(records);
       for (const { id, raw, result } of final) {
         this.attempts.delete(id);
         metrics.parseSeconds.observe(perMessage);

@@ -11,7 +11,7 @@ export class Spool {
   private readonly metrics: Metrics;
   private readonly events: EventBus;
   /** Called with each committed message and its bytes, before the event is emitted (the parse runner). */
-  onCommitted: ((id: string, raw: Uint8Array) => void) | null = null;
+  onCommitted: ((id: string, raw: Uint8Array, envelope: Envelope) => void) | null = null;
 
   constructor(deps: { storage: Storage; metrics: Metrics; events: EventBus }) {
     this.storage = deps.storage;
@@ -38,7 +38,7 @@ export class Spool {
     this.metrics.spoolCommitSeconds.observe((performance.now() - started) / 1000);
     this.metrics.messagesAccepted.inc({ listener: envelope.listener });
     this.metrics.bytesAccepted.inc({}, raw.byteLength);
-    this.onCommitted?.(id, raw);
+    this.onCommitted?.(id, raw, envelope);
     this.events.emit('message:stored', { id });
   }
 }

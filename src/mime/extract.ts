@@ -8,6 +8,22 @@ import { parseListUnsubscribe } from './list-unsubscribe.ts';
 import { contentBytes, parseWithPartIds } from './part-ids.ts';
 import type { PartContent } from './types.ts';
 
+/** Header values kept per message for search: enough for any real header section. */
+const MAX_HEADER_VALUE = 8 * 1024;
+const MAX_HEADERS_TOTAL = 64 * 1024;
+
+function headerList(email: Email): [string, string][] {
+  const out: [string, string][] = [];
+  let total = 0;
+  for (const h of email.headers) {
+    const value = h.value.length > MAX_HEADER_VALUE ? h.value.slice(0, MAX_HEADER_VALUE) : h.value;
+    total += h.key.length + value.length;
+    if (total > MAX_HEADERS_TOTAL) break;
+    out.push([h.key.toLowerCase(), value]);
+  }
+  return out;
+}
+
 function header(email: Email, key: string): string | undefined {
   return email.headers.find((h) => h.key === key)?.value;
 }
@@ -94,6 +110,7 @@ export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
       header(email, 'list-unsubscribe'),
       header(email, 'list-unsubscribe-post'),
     ),
+    headers: headerList(email),
   };
 }
 

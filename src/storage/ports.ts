@@ -1,8 +1,36 @@
 // The storage port: what the rest of Mailroom may ask of a database. Two adapters implement it
 // (storage/sqlite, storage/postgres) and test/contract runs one suite against both.
 import type { MessageSummary, ParseResult, SpoolEntry, StoredMessage } from '../domain/message.ts';
+import type { SearchQuery } from '../search/ast.ts';
 
 export type { ParseResult };
+
+/** Which messages a bulk operation touches: these ids, every message, or those matching a search. */
+export type Selection = readonly string[] | 'all' | { query: SearchQuery };
+
+/** One parse outcome to record, with the tags the pipeline gave the message. */
+export interface ParsedRecord {
+  id: string;
+  result: ParseResult;
+  /** Tags to add (X-Tags, plus-addresses, rules); existing tags stay. */
+  tags?: readonly string[];
+}
+
+export interface TagCount {
+  name: string;
+  messages: number;
+}
+
+/** Caps on what the store keeps; 0 means no cap. The oldest messages go first. */
+export interface RetentionLimits {
+  maxMessages: number;
+  /** Messages received before `now - maxAgeMs` go. */
+  maxAgeMs: number;
+  maxBytes: number;
+  now: number;
+}
+
+export type RenameTagOutcome = 'renamed' | 'not-found' | 'exists';
 
 /** Engine differences, read in one place instead of `if (engine === ...)` in services. */
 export interface StorageCapabilities {
@@ -16,11 +44,17 @@ export interface StorageCapabilities {
 export interface ListQuery {
   start: number;
   limit: number;
+  /** Only messages matching this search; all when absent. */
+  query?: SearchQuery;
 }
 
 export interface ListResult {
+  /** Messages in the mailbox. */
   total: number;
   unread: number;
+  /** Messages matching the query (the mailbox totals without one). */
+  matched: number;
+  matchedUnread: number;
   messages: MessageSummary[];
 }
 
@@ -50,7 +84,7 @@ export interface Storage {
    * `parseError`; an id deleted meanwhile is skipped. Parse results can be rebuilt from the raw
    * bytes, so an adapter may commit them without waiting for an fsync.
    */
-  saveParsed(results: readonly { id: string; result: ParseResult }[]): Promise<void>;
+  saveParsed(results: readonly ParsedRecord[]): Promise<void>;
 
   /** Newest first, as Mailpit lists. */
   list(query: ListQuery): Promise<ListResult>;
@@ -58,10 +92,24 @@ export interface Storage {
   /** The exact bytes received (after dot-unstuffing), or null if no such message. */
   getRaw(id: string): Promise<Uint8Array | null>;
   latestId(): Promise<string | null>;
-  setRead(ids: readonly string[] | 'all', read: boolean): Promise<number>;
-  /** Deletes the given messages, or every message; returns how many went. */
-  delete(ids: readonly string[] | 'all'): Promise<number>;
+  /** Sets the read flag; returns the ids whose flag changed. */
+  setRead(selection: Selection, read: boolean): Promise<string[]>;
+  /** Deletes the selected messages; returns the ids that went. */
+  delete(selection: Selection): Promise<string[]>;
   stats(): Promise<StoreStats>;
+
+  /** Every tag with its message count, sorted by name. */
+  tags(): Promise<TagCount[]>;
+  /**
+   * Replaces the tags of the given messages (names the user typed; one tag per case-insensitive
+   * name, the first spelling kept). Returns each changed message's new tags.
+   */
+  setTags(ids: readonly string[], tags: readonly string[]): Promise<Map<string, string[]>>;
+  renameTag(from: string, to: string): Promise<RenameTagOutcome>;
+  /** Removes a tag from every message; false if there was no such tag. */
+  deleteTag(name: string): Promise<boolean>;
+  /** Deletes the oldest messages beyond the limits, in bounded batches; returns how many went. */
+  prune(limits: RetentionLimits): Promise<number>;
 
   /** Cheap liveness probe of the database connection. */
   ping(): Promise<void>;

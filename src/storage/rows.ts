@@ -1,6 +1,8 @@
 // Maps stored rows to domain objects; shared by both adapters (JSON columns arrive as text in
 // SQLite and as parsed values in PostgreSQL, so callers pass them through `json`).
 import type { Address, Envelope, MessageSummary, ParsedMessage, ParseState } from '../domain/message.ts';
+import type { SearchDocument } from '../search/ast.ts';
+import { searchDocument } from '../search/text.ts';
 
 export interface SummaryRow {
   seq: number | string | bigint;
@@ -20,11 +22,13 @@ export interface SummaryRow {
   reply_to: unknown;
   snippet: string;
   attachment_count: number | string | bigint;
+  inline_count: number | string | bigint;
+  tags: unknown;
 }
 
 export const SUMMARY_COLUMNS =
   'seq, id, received_at, size, envelope, read, parse_state, parse_error, message_id, subject, from_addr, ' +
-  'to_addrs, cc_addrs, bcc_addrs, reply_to, snippet, attachment_count';
+  'to_addrs, cc_addrs, bcc_addrs, reply_to, snippet, attachment_count, inline_count, tags';
 
 function json<T>(v: unknown): T {
   return (typeof v === 'string' ? JSON.parse(v) : v) as T;
@@ -49,6 +53,8 @@ export function toSummary(r: SummaryRow): MessageSummary {
     replyTo: json<Address[]>(r.reply_to),
     snippet: r.snippet,
     attachmentCount: Number(r.attachment_count),
+    inlineCount: Number(r.inline_count),
+    tags: json<string[]>(r.tags),
   };
 }
 
@@ -68,5 +74,29 @@ export function summaryColumns(p: ParsedMessage) {
     reply_to: JSON.stringify(p.replyTo),
     snippet: p.snippet,
     attachment_count: p.attachments.length,
+    inline_count: p.inline.length,
   };
+}
+
+/** The normalised search fields of a parsed message (see src/search/text.ts). */
+export function searchColumns(p: ParsedMessage): SearchDocument {
+  return searchDocument({
+    from: p.from,
+    to: p.to,
+    cc: p.cc,
+    bcc: p.bcc,
+    replyTo: p.replyTo,
+    subject: p.subject,
+    messageId: p.messageId,
+    headers: p.headers ?? [],
+    text: p.text,
+    attachmentNames: [...p.attachments, ...p.inline].map((a) => a.FileName).filter(Boolean),
+  });
+}
+
+/** Tag names sorted the way every list shows them: case-insensitively, then exactly. */
+export function sortTags(names: Iterable<string>): string[] {
+  return [...names].sort(
+    (a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : a > b ? 1 : 0),
+  );
 }

@@ -168,18 +168,18 @@ for (const backend of BACKENDS) {
       await storage.delete('all');
       const es = [spoolEntry('1'), spoolEntry('2'), spoolEntry('3')];
       await storage.appendSpool(es);
-      assert.equal(await storage.setRead([es[0]!.id], true), 1);
-      assert.equal(await storage.setRead([es[0]!.id], true), 0);
+      assert.equal((await storage.setRead([es[0]!.id], true)).length, 1);
+      assert.equal((await storage.setRead([es[0]!.id], true)).length, 0);
       assert.equal((await storage.list({ start: 0, limit: 10 })).unread, 2);
-      assert.equal(await storage.setRead('all', true), 2);
+      assert.equal((await storage.setRead('all', true)).length, 2);
       assert.equal((await storage.stats()).unread, 0);
-      assert.equal(await storage.setRead('all', false), 3);
-      assert.equal(await storage.delete([es[1]!.id, 'missing']), 1);
+      assert.equal((await storage.setRead('all', false)).length, 3);
+      assert.equal((await storage.delete([es[1]!.id, 'missing'])).length, 1);
       assert.equal(await storage.getRaw(es[1]!.id), null);
       const stats = await storage.stats();
       assert.equal(stats.messages, 2);
       assert.equal(stats.bytes, es[0]!.raw.byteLength + es[2]!.raw.byteLength);
-      assert.equal(await storage.delete('all'), 2);
+      assert.equal((await storage.delete('all')).length, 2);
       assert.equal((await storage.list({ start: 0, limit: 10 })).total, 0);
       assert.equal(await storage.latestId(), null);
     });
@@ -227,7 +227,7 @@ for (const backend of BACKENDS) {
         );
         // An id taken through one handle is taken for the other.
         await assert.rejects(peer.appendSpool([mine[0]!]));
-        assert.equal(await peer.setRead([mine[0]!.id], true), 1);
+        assert.equal((await peer.setRead([mine[0]!.id], true)).length, 1);
         assert.equal((await storage.get(mine[0]!.id))?.read, true);
       } finally {
         await peer.close();
@@ -291,8 +291,8 @@ for (const backend of BACKENDS) {
       await storage.appendSpool([kept, gone]);
       // More ids than SQLite accepts as separate statement variables (32,766).
       const many = Array.from({ length: 40_000 }, (_, i) => `missing-${i}`);
-      assert.equal(await storage.setRead([...many, gone.id], true), 1);
-      assert.equal(await storage.delete([...many, gone.id]), 1);
+      assert.equal((await storage.setRead([...many, gone.id], true)).length, 1);
+      assert.equal((await storage.delete([...many, gone.id])).length, 1);
       assert.deepEqual(
         (await storage.list({ start: 0, limit: 10 })).messages.map((m) => m.id),
         [kept.id],

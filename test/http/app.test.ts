@@ -23,7 +23,7 @@ describe('HTTP app', () => {
     ({ storage, cleanup } = created);
     at = created;
     parser = startParser();
-    t = makeApp(storage, parser, at);
+    t = await makeApp(storage, parser, at);
   });
   after(async () => {
     await parser.close();
@@ -51,7 +51,7 @@ describe('HTTP app', () => {
     const down = Object.create(storage, {
       ping: { value: () => Promise.reject(new Error('connection refused')) },
     }) as Storage;
-    const res = await makeApp(down, parser, at).app.request('/readyz');
+    const res = await (await makeApp(down, parser, at)).app.request('/readyz');
     assert.equal(res.status, 503);
     assert.match(String((await json(res)).detail), /database/);
   });

@@ -1,12 +1,15 @@
 // Shared set-up for the HTTP API tests: dependencies for createHttpApp, a log capture, and
 // messages stored the way the ingest pipeline stores them (spooled, then parsed by the real pool).
+
 import { after, before, beforeEach } from 'node:test';
 import type { Hono } from 'hono';
 import { loadConfig } from '../../src/config/load.ts';
 import { newMessageId } from '../../src/domain/ids.ts';
 import type { Envelope } from '../../src/domain/message.ts';
+import { EventBus } from '../../src/events/bus.ts';
 import { createHttpApp, type HttpDeps } from '../../src/http/app.ts';
 import type { AppEnv } from '../../src/http/deps.ts';
+import { createAccessPolicy } from '../../src/http/middleware/access.ts';
 import { ParsePool } from '../../src/mime/parse-pool.ts';
 import type { MimeParser } from '../../src/mime/types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -46,21 +49,25 @@ export interface TestApp {
   setReady(v: boolean): void;
 }
 
-export function makeApp(
+export async function makeApp(
   storage: Storage,
   parser: MimeParser,
   at: { dataDir: string; databaseUrl: string },
   over: Partial<HttpDeps> = {},
-): TestApp {
+): Promise<TestApp> {
   const logs = logCapture();
   let ready = true;
   const argv = ['--data-dir', at.dataDir, ...(at.databaseUrl ? ['--database-url', at.databaseUrl] : [])];
+  const config = loadConfig({ argv, env: {} });
   const deps: HttpDeps = {
     storage,
     parser,
+    events: new EventBus(),
+    access: await createAccessPolicy(config),
+    spam: null,
     metrics: createMetrics(),
     logger: createLogger('debug', logs.stream),
-    config: loadConfig({ argv, env: {} }),
+    config,
     ready: () => ready,
     version: '9.8.7-test',
     startedAt: Date.now() - 5000,
@@ -134,7 +141,7 @@ export function backendSuite(backend: Backend): SuiteContext {
     ctx.storage = created.storage;
     cleanup = created.cleanup;
     ctx.parser = startParser();
-    ctx.t = makeApp(ctx.storage, ctx.parser, created);
+    ctx.t = await makeApp(ctx.storage, ctx.parser, created);
   });
   after(async () => {
     await ctx.parser.close();

@@ -15,7 +15,8 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
-    c.header('X-Frame-Options', 'DENY');
+    // The message view is framed by the web UI and says so itself.
+    if (!c.res.headers.has('X-Frame-Options')) c.header('X-Frame-Options', 'DENY');
     // A route that serves a document of its own (the web UI) sets its own policy first.
     if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', API_CSP);
   };

@@ -6,16 +6,30 @@ import { GroupCommitter } from '../group-commit.ts';
 import type {
   ListQuery,
   ListResult,
-  ParseResult,
+  ParsedRecord,
+  RenameTagOutcome,
+  RetentionLimits,
+  Selection,
   Storage,
   StorageCapabilities,
   StoreStats,
+  TagCount,
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { retryTransient } from './retry.ts';
+import { compileSearch } from './search-sql.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
-import { deleteMessages, saveParsed, setRead } from './write-ops.ts';
+import {
+  deleteMessages,
+  deleteTag,
+  PRUNE_BATCH,
+  pruneStep,
+  renameTag,
+  saveParsed,
+  setRead,
+  setTags,
+} from './write-ops.ts';
 
 /** BIGINT and numeric arrive as strings (they may exceed 2^53); counts and sizes here never do. */
 function int(v: string | number | null | undefined): number {
@@ -73,21 +87,20 @@ export class PostgresStorage implements Storage {
     return rows.map((r) => r.id);
   }
 
-  async saveParsed(results: readonly { id: string; result: ParseResult }[]): Promise<void> {
+  async saveParsed(results: readonly ParsedRecord[]): Promise<void> {
     if (results.length === 0) return;
-    if (results.length === 1) return saveParsed(this.pool, results[0]!.id, results[0]!.result);
     return retryTransient(() => this.saveParsedBatch(results));
   }
 
   /** One transaction for the batch: one commit instead of one per message. */
-  private async saveParsedBatch(results: readonly { id: string; result: ParseResult }[]): Promise<void> {
+  private async saveParsedBatch(results: readonly ParsedRecord[]): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       // Parse results can be rebuilt from the raw bytes: no need to wait for the WAL flush (a crash
       // leaves the message pending, and it is parsed again). See ADR 0004.
       await client.query('SET LOCAL synchronous_commit = off');
-      for (const { id, result } of results) await saveParsed(client, id, result);
+      for (const record of results) await saveParsed(client, record);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
@@ -98,17 +111,47 @@ export class PostgresStorage implements Storage {
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const [page, counts] = await Promise.all([
+    const countsQuery = this.pool.query<{ total: string; unread: string }>(
+      'SELECT count(*) AS total, count(*) FILTER (WHERE NOT read) AS unread FROM messages',
+    );
+    if (!q.query || q.query.clauses.length === 0) {
+      const [page, counts] = await Promise.all([
+        this.pool.query<SummaryRow>(
+          `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT $1 OFFSET $2`,
+          [q.limit, q.start],
+        ),
+        countsQuery,
+      ]);
+      const c = counts.rows[0];
+      const total = int(c?.total);
+      const unread = int(c?.unread);
+      return { total, unread, matched: total, matchedUnread: unread, messages: page.rows.map(toSummary) };
+    }
+    // Placeholders $1 and $2 are the page's LIMIT and OFFSET; the count query has none.
+    const c = compileSearch(q.query, 3);
+    const counted = compileSearch(q.query);
+    const from = (where: string) => `messages m LEFT JOIN message_search s ON s.seq = m.seq WHERE ${where}`;
+    const columns = SUMMARY_COLUMNS.split(', ')
+      .map((col) => `m.${col}`)
+      .join(', ');
+    const [page, matched, counts] = await Promise.all([
       this.pool.query<SummaryRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT $1 OFFSET $2`,
-        [q.limit, q.start],
+        `SELECT ${columns} FROM ${from(c.where)} ORDER BY m.seq DESC LIMIT $1 OFFSET $2`,
+        [q.limit, q.start, ...c.params],
       ),
-      this.pool.query<{ total: string; unread: string }>(
-        'SELECT count(*) AS total, count(*) FILTER (WHERE NOT read) AS unread FROM messages',
+      this.pool.query<{ n: string; unread: string }>(
+        `SELECT count(*) AS n, count(*) FILTER (WHERE NOT m.read) AS unread FROM ${from(counted.where)}`,
+        counted.params,
       ),
+      countsQuery,
     ]);
-    const c = counts.rows[0];
-    return { total: int(c?.total), unread: int(c?.unread), messages: page.rows.map(toSummary) };
+    return {
+      total: int(counts.rows[0]?.total),
+      unread: int(counts.rows[0]?.unread),
+      matched: int(matched.rows[0]?.n),
+      matchedUnread: int(matched.rows[0]?.unread),
+      messages: page.rows.map(toSummary),
+    };
   }
 
   async get(id: string): Promise<StoredMessage | null> {
@@ -136,12 +179,57 @@ export class PostgresStorage implements Storage {
     return rows[0]?.id ?? null;
   }
 
-  setRead(ids: readonly string[] | 'all', read: boolean): Promise<number> {
-    return retryTransient(() => setRead(this.pool, ids, read));
+  setRead(selection: Selection, read: boolean): Promise<string[]> {
+    return retryTransient(() => setRead(this.pool, selection, read));
   }
 
-  delete(ids: readonly string[] | 'all'): Promise<number> {
-    return retryTransient(() => deleteMessages(this.pool, ids));
+  delete(selection: Selection): Promise<string[]> {
+    return retryTransient(() => this.inTransaction((db) => deleteMessages(db, selection)));
+  }
+
+  async tags(): Promise<TagCount[]> {
+    const { rows } = await this.pool.query<{ name: string; messages: string }>(
+      `SELECT t.name, count(mt.seq) AS messages FROM tags t LEFT JOIN message_tags mt ON mt.tag_id = t.id
+       GROUP BY t.id ORDER BY t.norm COLLATE "C", t.name COLLATE "C"`,
+    );
+    return rows.map((r) => ({ name: r.name, messages: int(r.messages) }));
+  }
+
+  setTags(ids: readonly string[], tags: readonly string[]): Promise<Map<string, string[]>> {
+    return retryTransient(() => this.inTransaction((db) => setTags(db, ids, tags)));
+  }
+
+  renameTag(from: string, to: string): Promise<RenameTagOutcome> {
+    return retryTransient(() => this.inTransaction((db) => renameTag(db, from, to)));
+  }
+
+  deleteTag(name: string): Promise<boolean> {
+    return retryTransient(() => this.inTransaction((db) => deleteTag(db, name)));
+  }
+
+  async prune(limits: RetentionLimits): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await retryTransient(() => this.inTransaction((db) => pruneStep(db, limits)));
+      total += n;
+      if (n < PRUNE_BATCH) return total;
+    }
+  }
+
+  /** Runs `fn` in one transaction on a checked-out client. */
+  private async inTransaction<T>(fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const value = await fn(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async stats(): Promise<StoreStats> {

@@ -2,11 +2,16 @@
 // spool committer can run several inside one transaction.
 import type pg from 'pg';
 import type { SpoolEntry } from '../../domain/message.ts';
-import type { ParseResult } from '../ports.ts';
-import { summaryColumns } from '../rows.ts';
+import { cleanTag, MAX_TAGS_PER_MESSAGE } from '../../domain/tags.ts';
+import { normalize } from '../../search/text.ts';
+import type { ParsedRecord, RetentionLimits, Selection } from '../ports.ts';
+import { searchColumns, summaryColumns } from '../rows.ts';
+import { compileSearch } from './search-sql.ts';
 
 export type Db = pg.Pool | pg.PoolClient;
-type Ids = readonly string[] | 'all';
+
+/** Rows deleted per prune step, so no transaction holds locks for long. */
+export const PRUNE_BATCH = 2000;
 
 /** Rows per INSERT: five parameters each stays far below the protocol's 65535-parameter limit. */
 const ROWS_PER_STATEMENT = 1000;
@@ -57,24 +62,93 @@ export async function insertSpool(db: Db, entries: readonly SpoolEntry[]): Promi
   }
 }
 
-/** Records a parse outcome in one statement; a message deleted meanwhile is simply not found. */
-export async function saveParsed(db: Db, id: string, result: ParseResult): Promise<void> {
+/** Valid, distinct (by normal form) tag names, capped per message. */
+export function cleanTags(names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const raw of names) {
+    const name = cleanTag(raw);
+    if (!name) continue;
+    const norm = normalize(name);
+    if (seen.has(norm)) continue;
+    seen.add(norm);
+    out.push(name);
+    if (out.length === MAX_TAGS_PER_MESSAGE) break;
+  }
+  return out;
+}
+
+/** Ids of tags with these names' normal forms, created with these spellings when new. */
+async function tagIds(db: Db, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const norms = names.map(normalize);
+  await db.query(
+    `INSERT INTO tags (name, norm) SELECT * FROM unnest($1::text[], $2::text[])
+     ON CONFLICT (norm) DO NOTHING`,
+    [names.map(pgText), norms.map(pgText)],
+  );
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM tags WHERE norm = ANY($1::text[])', [
+    norms.map(pgText),
+  ]);
+  return rows.map((r) => r.id);
+}
+
+/** Rewrites the denormalised tag list of these messages from message_tags. */
+async function refreshTags(db: Db, seqs: readonly (string | number)[]): Promise<void> {
+  if (seqs.length === 0) return;
+  await db.query(
+    `UPDATE messages m SET tags = coalesce((
+       SELECT jsonb_agg(t.name ORDER BY t.norm COLLATE "C", t.name COLLATE "C")
+       FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq), '[]'::jsonb)
+     WHERE m.seq = ANY($1::bigint[])`,
+    [seqs],
+  );
+}
+
+async function pruneUnusedTags(db: Db): Promise<void> {
+  await db.query(
+    'DELETE FROM tags t WHERE NOT EXISTS (SELECT 1 FROM message_tags mt WHERE mt.tag_id = t.id)',
+  );
+}
+
+async function addTags(db: Db, seq: string, names: readonly string[]): Promise<void> {
+  const ids = await tagIds(db, cleanTags(names));
+  if (ids.length === 0) return;
+  await db.query(
+    `INSERT INTO message_tags (seq, tag_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
+    [seq, ids],
+  );
+  await refreshTags(db, [seq]);
+}
+
+/** Records a parse outcome; a message deleted meanwhile is simply not found. */
+export async function saveParsed(db: Db, record: ParsedRecord): Promise<void> {
+  const { id, result } = record;
   if (!result.ok) {
-    await db.query("UPDATE messages SET parse_state = 'failed', parse_error = $2 WHERE id = $1", [
-      id,
-      pgText(result.error),
-    ]);
+    const { rows } = await db.query<{ seq: string }>(
+      "UPDATE messages SET parse_state = 'failed', parse_error = $2 WHERE id = $1 RETURNING seq",
+      [id, pgText(result.error)],
+    );
+    if (rows[0] && record.tags?.length) await addTags(db, rows[0].seq, record.tags);
     return;
   }
   const c = summaryColumns(result.parsed);
-  await db.query(
+  const d = searchColumns(result.parsed);
+  const { rows } = await db.query<{ seq: string }>(
     `WITH m AS (
        UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = $2, subject = $3,
          from_addr = $4::jsonb, to_addrs = $5::jsonb, cc_addrs = $6::jsonb, bcc_addrs = $7::jsonb,
-         reply_to = $8::jsonb, snippet = $9, attachment_count = $10
-       WHERE id = $1 RETURNING seq)
-     INSERT INTO message_body (seq, parsed) SELECT seq, $11::json FROM m
-     ON CONFLICT (seq) DO UPDATE SET parsed = EXCLUDED.parsed`,
+         reply_to = $8::jsonb, snippet = $9, attachment_count = $10, inline_count = $11
+       WHERE id = $1 RETURNING seq),
+     b AS (
+       INSERT INTO message_body (seq, parsed) SELECT seq, $12::json FROM m
+       ON CONFLICT (seq) DO UPDATE SET parsed = EXCLUDED.parsed)
+     INSERT INTO message_search (seq, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, s_headers, words)
+     SELECT seq, $13, $14, $15, $16, $17, $18, $19, $20, to_tsvector('simple', $21) FROM m
+     ON CONFLICT (seq) DO UPDATE SET s_from = EXCLUDED.s_from, s_to = EXCLUDED.s_to, s_cc = EXCLUDED.s_cc,
+       s_bcc = EXCLUDED.s_bcc, s_reply_to = EXCLUDED.s_reply_to, s_subject = EXCLUDED.s_subject,
+       s_message_id = EXCLUDED.s_message_id, s_headers = EXCLUDED.s_headers, words = EXCLUDED.words
+     RETURNING seq`,
     [
       id,
       pgText(c.message_id),
@@ -86,27 +160,183 @@ export async function saveParsed(db: Db, id: string, result: ParseResult): Promi
       pgJsonText(c.reply_to),
       pgText(c.snippet),
       c.attachment_count,
+      c.inline_count,
       JSON.stringify(result.parsed),
+      pgText(d.from),
+      pgText(d.to),
+      pgText(d.cc),
+      pgText(d.bcc),
+      pgText(d.replyTo),
+      pgText(d.subject),
+      pgText(d.messageId),
+      pgText(d.headers),
+      pgText(d.words),
     ],
   );
+  if (rows[0] && record.tags?.length) await addTags(db, rows[0].seq, record.tags);
 }
 
-/** Counts only rows whose flag actually changed, as the port promises. */
-export async function setRead(db: Db, ids: Ids, read: boolean): Promise<number> {
-  if (ids === 'all') {
-    return (await db.query('UPDATE messages SET read = $1 WHERE read <> $1', [read])).rowCount ?? 0;
+/** The seq and id of every selected message satisfying `extra` (SQL over `m`). */
+export async function selectedRows(
+  db: Db,
+  selection: Selection,
+  extra = 'true',
+): Promise<{ seq: string; id: string }[]> {
+  if (selection === 'all') {
+    return (await db.query<{ seq: string; id: string }>(`SELECT seq, id FROM messages m WHERE ${extra}`))
+      .rows;
   }
-  if (ids.length === 0) return 0;
-  const res = await db.query('UPDATE messages SET read = $1 WHERE read <> $1 AND id = ANY($2::text[])', [
-    read,
-    ids,
-  ]);
-  return res.rowCount ?? 0;
+  if (Array.isArray(selection)) {
+    if (selection.length === 0) return [];
+    const { rows } = await db.query<{ seq: string; id: string }>(
+      `SELECT seq, id FROM messages m WHERE id = ANY($1::text[]) AND ${extra}`,
+      [selection],
+    );
+    return rows;
+  }
+  const q = compileSearch((selection as Exclude<Selection, 'all' | readonly string[]>).query);
+  const { rows } = await db.query<{ seq: string; id: string }>(
+    `SELECT m.seq, m.id FROM messages m LEFT JOIN message_search s ON s.seq = m.seq WHERE ${q.where} AND ${extra}`,
+    q.params,
+  );
+  return rows;
 }
 
-/** Raw and parsed bodies go with their message through ON DELETE CASCADE. */
-export async function deleteMessages(db: Db, ids: Ids): Promise<number> {
-  if (ids === 'all') return (await db.query('DELETE FROM messages')).rowCount ?? 0;
-  if (ids.length === 0) return 0;
-  return (await db.query('DELETE FROM messages WHERE id = ANY($1::text[])', [ids])).rowCount ?? 0;
+/** Returns the ids whose flag actually changed. */
+export async function setRead(db: Db, selection: Selection, read: boolean): Promise<string[]> {
+  if (selection === 'all') {
+    const { rows } = await db.query<{ id: string }>(
+      'UPDATE messages SET read = $1 WHERE read <> $1 RETURNING id',
+      [read],
+    );
+    return rows.map((r) => r.id);
+  }
+  const rows = await selectedRows(db, selection, read ? 'NOT m.read' : 'm.read');
+  if (rows.length === 0) return [];
+  const res = await db.query<{ id: string }>(
+    'UPDATE messages SET read = $1 WHERE read <> $1 AND seq = ANY($2::bigint[]) RETURNING id',
+    [read, rows.map((r) => r.seq)],
+  );
+  return res.rows.map((r) => r.id);
+}
+
+/** Raw and parsed bodies, search rows and tag links go with their message through ON DELETE CASCADE. */
+export async function deleteMessages(db: Db, selection: Selection): Promise<string[]> {
+  let ids: string[];
+  if (selection === 'all') {
+    ids = (await db.query<{ id: string }>('DELETE FROM messages RETURNING id')).rows.map((r) => r.id);
+  } else {
+    const rows = await selectedRows(db, selection);
+    if (rows.length === 0) return [];
+    const res = await db.query<{ id: string }>(
+      'DELETE FROM messages WHERE seq = ANY($1::bigint[]) RETURNING id',
+      [rows.map((r) => r.seq)],
+    );
+    ids = res.rows.map((r) => r.id);
+  }
+  if (ids.length > 0) await pruneUnusedTags(db);
+  return ids;
+}
+
+/** Replaces the tags of these messages; returns each changed message's new tags. */
+export async function setTags(
+  db: Db,
+  ids: readonly string[],
+  tags: readonly string[],
+): Promise<Map<string, string[]>> {
+  const rows = await selectedRows(db, ids);
+  const changed = new Map<string, string[]>();
+  if (rows.length === 0) return changed;
+  const seqs = rows.map((r) => r.seq);
+  const before = await db.query<{ id: string; tags: string[] }>(
+    'SELECT id, tags FROM messages WHERE seq = ANY($1::bigint[])',
+    [seqs],
+  );
+  const tagIdList = await tagIds(db, cleanTags(tags));
+  await db.query('DELETE FROM message_tags WHERE seq = ANY($1::bigint[])', [seqs]);
+  if (tagIdList.length > 0) {
+    await db.query(
+      `INSERT INTO message_tags (seq, tag_id)
+       SELECT s, t FROM unnest($1::bigint[]) s CROSS JOIN unnest($2::bigint[]) t ON CONFLICT DO NOTHING`,
+      [seqs, tagIdList],
+    );
+  }
+  await refreshTags(db, seqs);
+  await pruneUnusedTags(db);
+  const after = await db.query<{ id: string; tags: string[] }>(
+    'SELECT id, tags FROM messages WHERE seq = ANY($1::bigint[])',
+    [seqs],
+  );
+  const old = new Map(before.rows.map((r) => [r.id, JSON.stringify(r.tags)]));
+  for (const r of after.rows) if (old.get(r.id) !== JSON.stringify(r.tags)) changed.set(r.id, r.tags);
+  return changed;
+}
+
+export async function renameTag(
+  db: Db,
+  from: string,
+  to: string,
+): Promise<'renamed' | 'not-found' | 'exists'> {
+  const name = cleanTag(to);
+  if (!name) throw new Error(`invalid tag name: ${to}`);
+  const found = await db.query<{ id: string }>('SELECT id FROM tags WHERE name = $1', [pgText(from)]);
+  const id = found.rows[0]?.id;
+  if (!id) return 'not-found';
+  const norm = normalize(name);
+  const clash = await db.query('SELECT 1 FROM tags WHERE norm = $1 AND id <> $2', [pgText(norm), id]);
+  if ((clash.rowCount ?? 0) > 0) return 'exists';
+  await db.query('UPDATE tags SET name = $1, norm = $2 WHERE id = $3', [pgText(name), pgText(norm), id]);
+  const seqs = await db.query<{ seq: string }>('SELECT seq FROM message_tags WHERE tag_id = $1', [id]);
+  await refreshTags(
+    db,
+    seqs.rows.map((r) => r.seq),
+  );
+  return 'renamed';
+}
+
+export async function deleteTag(db: Db, name: string): Promise<boolean> {
+  const found = await db.query<{ id: string }>('SELECT id FROM tags WHERE name = $1', [pgText(name)]);
+  const id = found.rows[0]?.id;
+  if (!id) return false;
+  const seqs = await db.query<{ seq: string }>('DELETE FROM message_tags WHERE tag_id = $1 RETURNING seq', [
+    id,
+  ]);
+  await db.query('DELETE FROM tags WHERE id = $1', [id]);
+  await refreshTags(
+    db,
+    seqs.rows.map((r) => r.seq),
+  );
+  return true;
+}
+
+/** One bounded retention step: the oldest messages beyond any limit. Returns how many went. */
+export async function pruneStep(db: Db, limits: RetentionLimits): Promise<number> {
+  const conditions: string[] = [];
+  const params: unknown[] = [PRUNE_BATCH];
+  if (limits.maxMessages > 0) {
+    params.push(limits.maxMessages);
+    conditions.push(
+      `seq <= coalesce((SELECT seq FROM messages ORDER BY seq DESC OFFSET $${params.length} LIMIT 1), -1)`,
+    );
+  }
+  if (limits.maxAgeMs > 0) {
+    params.push(new Date(limits.now - limits.maxAgeMs).toISOString());
+    conditions.push(`received_at < $${params.length}::timestamptz`);
+  }
+  if (limits.maxBytes > 0) {
+    params.push(limits.maxBytes);
+    conditions.push(
+      `seq IN (SELECT seq FROM (SELECT seq, sum(size) OVER (ORDER BY seq DESC) AS kept FROM messages) k
+               WHERE kept > $${params.length})`,
+    );
+  }
+  if (conditions.length === 0) return 0;
+  const res = await db.query(
+    `DELETE FROM messages WHERE seq IN (
+       SELECT seq FROM messages WHERE ${conditions.join(' OR ')} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+    params,
+  );
+  const n = res.rowCount ?? 0;
+  if (n > 0) await pruneUnusedTags(db);
+  return n;
 }

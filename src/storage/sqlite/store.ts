@@ -4,10 +4,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { SpoolEntry, StoredMessage } from '../../domain/message.ts';
-import type { ListQuery, ListResult, Storage, StorageCapabilities, StoreStats } from '../ports.ts';
+import type {
+  ListQuery,
+  ListResult,
+  ParsedRecord,
+  RenameTagOutcome,
+  RetentionLimits,
+  Selection,
+  Storage,
+  StorageCapabilities,
+  StoreStats,
+  TagCount,
+} from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { openDatabase } from './open.ts';
+import { compileSearch, registerSearchFunctions } from './search-sql.ts';
 import { stmt } from './statements.ts';
+import { PRUNE_BATCH } from './write-ops.ts';
 import { SqliteWriter } from './writer.ts';
 
 export class SqliteStorage implements Storage {
@@ -26,7 +39,9 @@ export class SqliteStorage implements Storage {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = path.join(dataDir, 'mailroom.db');
     const writer = await SqliteWriter.start(file);
-    return new SqliteStorage(file, openDatabase(file, { readOnly: true }), writer);
+    const db = openDatabase(file, { readOnly: true });
+    registerSearchFunctions(db);
+    return new SqliteStorage(file, db, writer);
   }
 
   /** Called with the spool appends in each commit and its duration (for metrics). */
@@ -54,20 +69,45 @@ export class SqliteStorage implements Storage {
     return rows.map((r) => r.id);
   }
 
-  async saveParsed(results: Parameters<Storage['saveParsed']>[0]): Promise<void> {
+  async saveParsed(results: readonly ParsedRecord[]): Promise<void> {
     await this.writer.run('saveParsed', results);
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const rows = stmt(
-      this.db,
-      `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`,
-    ).all(q.limit, q.start) as unknown as SummaryRow[];
     const counts = stmt(
       this.db,
       'SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages',
     ).get() as { total: number; unread: number };
-    return { total: counts.total, unread: counts.unread, messages: rows.map(toSummary) };
+    if (!q.query || q.query.clauses.length === 0) {
+      const rows = stmt(
+        this.db,
+        `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`,
+      ).all(q.limit, q.start) as unknown as SummaryRow[];
+      return {
+        ...counts,
+        matched: counts.total,
+        matchedUnread: counts.unread,
+        messages: rows.map(toSummary),
+      };
+    }
+    const c = compileSearch(q.query);
+    const from = `messages m ${c.joinSearch ? 'LEFT JOIN message_search s ON s.seq = m.seq' : ''} WHERE ${c.where}`;
+    const columns = SUMMARY_COLUMNS.split(', ')
+      .map((col) => `m.${col}`)
+      .join(', ');
+    // Search statements vary with the query, so they are prepared per call rather than cached.
+    const rows = this.db
+      .prepare(`SELECT ${columns} FROM ${from} ORDER BY m.seq DESC LIMIT ? OFFSET ?`)
+      .all(...c.params, q.limit, q.start) as unknown as SummaryRow[];
+    const matched = this.db
+      .prepare(`SELECT count(*) AS n, coalesce(sum(m.read = 0), 0) AS unread FROM ${from}`)
+      .get(...c.params) as { n: number; unread: number };
+    return {
+      ...counts,
+      matched: matched.n,
+      matchedUnread: matched.unread,
+      messages: rows.map(toSummary),
+    };
   }
 
   async get(id: string): Promise<StoredMessage | null> {
@@ -96,12 +136,42 @@ export class SqliteStorage implements Storage {
     return row?.id ?? null;
   }
 
-  setRead(ids: readonly string[] | 'all', read: boolean): Promise<number> {
-    return this.writer.run('setRead', { ids, read });
+  setRead(selection: Selection, read: boolean): Promise<string[]> {
+    return this.writer.run('setRead', { selection, read });
   }
 
-  delete(ids: readonly string[] | 'all'): Promise<number> {
-    return this.writer.run('delete', { ids });
+  delete(selection: Selection): Promise<string[]> {
+    return this.writer.run('delete', { selection });
+  }
+
+  async tags(): Promise<TagCount[]> {
+    const rows = stmt(
+      this.db,
+      `SELECT t.name AS name, count(mt.seq) AS messages FROM tags t
+       LEFT JOIN message_tags mt ON mt.tag_id = t.id GROUP BY t.id ORDER BY t.norm, t.name`,
+    ).all() as unknown as TagCount[];
+    return rows.map((r) => ({ name: r.name, messages: r.messages }));
+  }
+
+  setTags(ids: readonly string[], tags: readonly string[]): Promise<Map<string, string[]>> {
+    return this.writer.run('setTags', { ids, tags });
+  }
+
+  renameTag(from: string, to: string): Promise<RenameTagOutcome> {
+    return this.writer.run('renameTag', { from, to });
+  }
+
+  deleteTag(name: string): Promise<boolean> {
+    return this.writer.run('deleteTag', { name });
+  }
+
+  async prune(limits: RetentionLimits): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.writer.run('prune', limits);
+      total += n;
+      if (n < PRUNE_BATCH) return total;
+    }
   }
 
   async stats(): Promise<StoreStats> {

@@ -4,6 +4,7 @@
 // the fsync never blocks the main thread's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { migrate, openDatabase } from './open.ts';
+import { registerSearchFunctions } from './search-sql.ts';
 import { REBUILDABLE_OPS, type WriteOpName, writeOps } from './write-ops.ts';
 
 export interface WriterRequest {
@@ -11,7 +12,7 @@ export interface WriterRequest {
   op: WriteOpName;
   args: unknown;
 }
-export type WriterReply = { id: number; ok: true; value: number } | { id: number; ok: false; error: string };
+export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 /** Main thread → writer. */
 export type WriterMessage = { kind: 'ops'; requests: WriterRequest[] } | { kind: 'close' };
 /** Writer → main thread: readiness, then one message per commit with every reply in it. */
@@ -22,6 +23,7 @@ export type WriterNotice =
 
 const port = parentPort!;
 const db = openDatabase((workerData as { file: string }).file);
+registerSearchFunctions(db);
 port.postMessage({ kind: 'ready', migrated: migrate(db) } satisfies WriterNotice);
 
 /**
@@ -61,7 +63,7 @@ function drain(): void {
       // A savepoint per op: one failing op (a constraint, say) fails alone, not its batch mates.
       db.exec('SAVEPOINT op');
       try {
-        const fn = writeOps[req.op] as (d: typeof db, a: unknown) => number;
+        const fn = writeOps[req.op] as (d: typeof db, a: unknown) => unknown;
         replies.push({ id: req.id, ok: true, value: fn(db, req.args) });
         db.exec('RELEASE op');
       } catch (err) {

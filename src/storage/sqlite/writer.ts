@@ -6,11 +6,12 @@ import type { WriteOpName, WriteOps } from './write-ops.ts';
 import type { WriterNotice, WriterRequest } from './writer-worker.ts';
 
 type ArgsOf<K extends WriteOpName> = Parameters<WriteOps[K]>[1];
+type ResultOf<K extends WriteOpName> = ReturnType<WriteOps[K]>;
 
 export class SqliteWriter {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: number) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
   private outbox: WriterRequest[] = [];
   private outboxTransfer: ArrayBuffer[] = [];
@@ -61,11 +62,11 @@ export class SqliteWriter {
     });
   }
 
-  run<K extends WriteOpName>(op: K, args: ArgsOf<K>, transfer: ArrayBuffer[] = []): Promise<number> {
+  run<K extends WriteOpName>(op: K, args: ArgsOf<K>, transfer: ArrayBuffer[] = []): Promise<ResultOf<K>> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+    return new Promise<ResultOf<K>>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.outbox.push({ id, op, args });
       this.outboxTransfer.push(...transfer);
       if (!this.flushScheduled) {

@@ -1,7 +1,7 @@
 // Mailpit's AppInformation shape (GET /api/v1/info).
 import type { Config } from '../../../config/schema.ts';
 import type { Counter, Metrics } from '../../../observability/metrics.ts';
-import type { StorageCapabilities, StoreStats } from '../../../storage/ports.ts';
+import type { StorageCapabilities, StoreStats, TagCount } from '../../../storage/ports.ts';
 
 /** Sum over every label set of a counter, read from its exposition lines ("name{…} value"). */
 export function counterTotal(counter: Counter): number {
@@ -32,6 +32,27 @@ export interface InfoInput {
   memoryBytes: number;
   messagesDeleted: number;
   metrics: Metrics;
+  tags: TagCount[];
+}
+
+/** Mailpit's WebUIConfiguration: what the UI should offer. */
+export function presentWebUi(config: Config) {
+  return {
+    Label: config.uiLabel,
+    MessageRelay: {
+      Enabled: false,
+      SMTPServer: '',
+      ReturnPath: '',
+      AllowedRecipients: '',
+      BlockedRecipients: '',
+      OverrideFrom: '',
+      PreserveMessageIDs: false,
+    },
+    SpamAssassin: config.spamassassin !== '' || config.rspamd !== '',
+    ChaosEnabled: false,
+    DuplicatesIgnored: false,
+    HideDeleteAllButton: false,
+  };
 }
 
 export function presentInfo(i: InfoInput) {
@@ -44,7 +65,7 @@ export function presentInfo(i: InfoInput) {
     DatabaseSize: i.stats.databaseBytes > 0 ? i.stats.databaseBytes : i.stats.bytes,
     Messages: i.stats.messages,
     Unread: i.stats.unread,
-    Tags: {} as Record<string, number>,
+    Tags: Object.fromEntries(i.tags.map((t) => [t.name, t.messages])) as Record<string, number>,
     RuntimeStats: {
       Uptime: i.uptimeSeconds,
       Memory: i.memoryBytes,

@@ -1,7 +1,7 @@
 // GET /api/v1/info: version, mailbox totals and runtime counters, in Mailpit's shape.
 import { Hono } from 'hono';
 import type { AppEnv, HttpDeps, RuntimeCounters } from '../../deps.ts';
-import { describeDatabase, presentInfo } from './presenter.ts';
+import { describeDatabase, presentInfo, presentWebUi } from './presenter.ts';
 
 export function infoRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -15,8 +15,10 @@ export function infoRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<AppE
         memoryBytes: process.memoryUsage().rss,
         messagesDeleted: counters.messagesDeleted,
         metrics: deps.metrics,
+        tags: await deps.storage.tags(),
       }),
     ),
   );
+  app.get('/webui', (c) => c.json(presentWebUi(deps.config)));
   return app;
 }

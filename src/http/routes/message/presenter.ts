@@ -36,7 +36,7 @@ export function presentMessage(m: StoredMessage, parsed: ParsedMessage | null, p
     },
     // Mailpit: the Date header when present, else the time the message was received.
     Date: parsed?.date ?? m.receivedAt,
-    Tags: [] as string[],
+    Tags: m.tags,
     Username: m.envelope.authUser ?? '',
     Text: parsed?.text ?? '',
     HTML: parsed?.html ?? '',

@@ -2,51 +2,19 @@
 // parts. `{ID}` may be `latest`. Any id that names no stored message is a 404, malformed or not,
 // as in Mailpit.
 import { Hono } from 'hono';
-import type { ParsedMessage } from '../../../domain/message.ts';
-import type { Storage } from '../../../storage/ports.ts';
+import { thumbnail } from '../../../mime/thumbnail.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
 import { validate } from '../../validate.ts';
 import { contentDisposition, safeContentType, sanitiseFilename } from './content-disposition.ts';
 import { parseHeaders } from './headers.ts';
+import { loadMessage, rawOf, resolveId } from './load.ts';
 import { presentMessage } from './presenter.ts';
-import { messageIdParam, partIdParam, rawQuery } from './schema.ts';
-
-async function resolveId(storage: Storage, param: string): Promise<string> {
-  const parsed = messageIdParam.safeParse(param);
-  if (!parsed.success) throw new HttpProblem('message-not-found', 'No message has this id.');
-  if (parsed.data !== 'latest') return parsed.data;
-  const latest = await storage.latestId();
-  if (!latest) throw new HttpProblem('message-not-found', 'The mailbox is empty.');
-  return latest;
-}
-
-async function rawOf(storage: Storage, id: string): Promise<Uint8Array> {
-  const raw = await storage.getRaw(id);
-  if (!raw) throw new HttpProblem('message-not-found', 'No message has this id.');
-  return raw;
-}
+import { partIdParam, rawQuery } from './schema.ts';
 
 /** Copies into a fresh ArrayBuffer-backed view when needed, which is what Response accepts. */
 function bodyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-}
-
-/**
- * A message the worker has not parsed yet is parsed here, on demand, so the reader need not wait
- * for the queue. The result is shown but not saved: the ingest pipeline owns the parse state and
- * the events it emits, and will store its own parse shortly.
- */
-async function parsedFor(
-  deps: HttpDeps,
-  id: string,
-): Promise<{ parsed: ParsedMessage | null; error: string | null }> {
-  const raw = await rawOf(deps.storage, id);
-  try {
-    return { parsed: await deps.parser.parse(raw), error: null };
-  } catch (err) {
-    return { parsed: null, error: (err as Error).message };
-  }
 }
 
 /** One decoded part, with headers that keep a hostile file name or type from doing harm. */
@@ -75,17 +43,13 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
   const { storage } = deps;
 
   app.get('/message/:id', async (c) => {
-    const id = await resolveId(storage, c.req.param('id'));
-    const message = await storage.get(id);
-    if (!message) throw new HttpProblem('message-not-found', 'No message has this id.');
-    let parsed = message.parsed;
-    let parseError = message.parseError;
-    if (message.parseState === 'pending' && !parsed) {
-      ({ parsed, error: parseError } = await parsedFor(deps, id));
-    }
+    const { message, parsed, error } = await loadMessage(deps, c.req.param('id'));
     // Mailpit marks a message read when it is opened through this endpoint.
-    if (!message.read) await storage.setRead([id], true);
-    return c.json(presentMessage(message, parsed, parseError));
+    if (!message.read) {
+      const changed = await storage.setRead([message.id], true);
+      for (const id of changed) deps.events.emit('message:updated', { id, read: true });
+    }
+    return c.json(presentMessage(message, parsed, error));
   });
 
   app.get('/message/:id/headers', async (c) => {
@@ -105,6 +69,47 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
   app.get('/message/:id/part/:partId', async (c) =>
     partResponse(deps, await resolveId(storage, c.req.param('id')), c.req.param('partId')),
   );
+
+  app.get('/message/:id/part/:partId/thumb', async (c) => {
+    const id = await resolveId(storage, c.req.param('id'));
+    const partId = c.req.param('partId');
+    if (!partIdParam.safeParse(partId).success)
+      throw new HttpProblem('part-not-found', 'No part has this id.');
+    const part = await deps.parser.extractPart(await rawOf(storage, id), partId).catch((err: Error) => {
+      throw new HttpProblem('part-not-found', `The message could not be parsed: ${err.message}`);
+    });
+    if (!part) throw new HttpProblem('part-not-found', 'The message has no part with this id.');
+    const jpeg = await thumbnail(part.content, part.contentType);
+    return new Response(bodyBytes(jpeg), {
+      status: 200,
+      headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600' },
+    });
+  });
+
+  app.get('/message/:id/sa-check', async (c) => {
+    if (!deps.spam) {
+      throw new HttpProblem('not-configured', 'No spam checker is configured (--spamassassin or --rspamd).');
+    }
+    const { message, raw } = await loadMessage(deps, c.req.param('id'));
+    const e = message.envelope;
+    const signal = AbortSignal.timeout(deps.config.spamTimeout + 1000);
+    const result = await deps.spam
+      .check(
+        raw,
+        { clientIp: e.clientIp, helo: e.helo, mailFrom: e.mailFrom, rcptTo: e.rcptTo, authUser: e.authUser },
+        signal,
+      )
+      .catch((err: Error) => {
+        c.get('log').warn({ err }, 'spam check failed');
+        throw new HttpProblem(
+          err.name === 'TimeoutError' || /timed? ?out|deadline/i.test(err.message)
+            ? 'gateway-timeout'
+            : 'bad-gateway',
+          `The spam check failed: ${err.message}`,
+        );
+      });
+    return c.json(result as object);
+  });
 
   return app;
 }

@@ -8,11 +8,13 @@ export interface EnvelopeJson {
   MailFrom: string;
   RcptTo: string[];
   ClientIP: string;
+  ClientPort: number;
   Helo: string;
   TLS: { Protocol: string; Cipher: string } | null;
   AuthUser: string | null;
   Listener: string;
   ReceivedAt: string;
+  SessionID: string;
 }
 
 export function presentEnvelope(e: Envelope): EnvelopeJson {
@@ -20,11 +22,13 @@ export function presentEnvelope(e: Envelope): EnvelopeJson {
     MailFrom: e.mailFrom,
     RcptTo: [...e.rcptTo],
     ClientIP: e.clientIp,
+    ClientPort: e.clientPort,
     Helo: e.helo,
     TLS: e.tls ? { Protocol: e.tls.protocol, Cipher: e.tls.cipher } : null,
     AuthUser: e.authUser,
     Listener: e.listener,
     ReceivedAt: e.receivedAt,
+    SessionID: e.sessionId,
   };
 }
 
@@ -64,7 +68,7 @@ export function presentSummary(m: MessageSummary): MessageSummaryJson {
     Created: m.receivedAt,
     // Mailpit's Username is the SMTP AUTH user; '' when the session did not authenticate.
     Username: m.envelope.authUser ?? '',
-    Tags: [],
+    Tags: m.tags,
     Size: m.size,
     Attachments: m.attachmentCount,
     Snippet: m.snippet,
@@ -75,16 +79,16 @@ export function presentSummary(m: MessageSummary): MessageSummaryJson {
 }
 
 /** Mailpit's MessagesSummary. Without search, the "matching" counts equal the mailbox totals. */
-export function presentList(result: ListResult, start: number) {
+export function presentList(result: ListResult, start: number, tags: string[]) {
   return {
     total: result.total,
     unread: result.unread,
     // Mailpit keeps `count` (messages in this page) for older clients.
     count: result.messages.length,
-    messages_count: result.total,
-    messages_unread: result.unread,
+    messages_count: result.matched,
+    messages_unread: result.matchedUnread,
     start,
-    tags: [] as string[],
+    tags,
     messages: result.messages.map(presentSummary),
   };
 }

@@ -1,0 +1,64 @@
+// GET /view/{ID}.html and /view/{ID}.txt (Mailpit's view endpoints): the message HTML as a
+// sandboxed standalone document, and its text. `{ID}` may be `latest`.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv, HttpDeps } from '../../deps.ts';
+import { HttpProblem } from '../../errors.ts';
+import { validate } from '../../validate.ts';
+import { loadMessage } from '../message/load.ts';
+import { type InlineImage, renderView } from './render.ts';
+
+export const viewQuery = z.object({
+  embed: z.string().optional().describe('1 when shown inside the web UI (Mailpit compatibility; no effect)'),
+  remote: z
+    .enum(['0', '1'])
+    .optional()
+    .describe('1 allows remote images, styles and fonts (blocked by default)'),
+});
+
+/** Inline parts the HTML refers to by Content-ID, decoded; capped in number. */
+const MAX_INLINE_PARTS = 50;
+
+export function viewRoutes(deps: HttpDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/view/:file{.+\\.(?:html|txt)}', async (c) => {
+    const file = c.req.param('file');
+    const dot = file.lastIndexOf('.');
+    const ext = file.slice(dot + 1);
+    const loaded = await loadMessage(deps, file.slice(0, dot));
+    const parsed = loaded.parsed;
+    if (ext === 'txt') {
+      return c.body(parsed?.text ?? '', 200, { 'Content-Type': 'text/plain; charset=utf-8' });
+    }
+    const { remote } = validate(viewQuery, c.req.query(), 'query');
+    if (!parsed)
+      throw new HttpProblem('message-not-found', `The message could not be parsed: ${loaded.error}`);
+    if (!parsed.html) throw new HttpProblem('not-found', 'This message has no HTML part.');
+    const images: InlineImage[] = [];
+    for (const part of parsed.inline.slice(0, MAX_INLINE_PARTS)) {
+      if (!part.ContentType.toLowerCase().startsWith('image/')) continue;
+      // extractPart takes ownership of the bytes it is given, so each call gets a copy.
+      const content = await deps.parser
+        .extractPart(new Uint8Array(loaded.raw), part.PartID)
+        .catch(() => null);
+      if (content)
+        images.push({
+          contentId: part.ContentID,
+          contentType: content.contentType,
+          content: content.content,
+        });
+    }
+    const view = renderView(parsed.html, images, remote === '1');
+    return c.body(view.html, 200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': view.csp,
+      'X-Mailroom-Remote-Blocked': String(remote === '1' ? 0 : view.remoteResources),
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+      'X-Frame-Options': 'SAMEORIGIN',
+    });
+  });
+
+  return app;
+}
