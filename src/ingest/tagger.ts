@@ -89,7 +89,8 @@ export class Tagger {
     if (this.rules.length > 0) {
       const target = {
         doc: searchColumns(parsed),
-        tags,
+        // Rules see the tags the message had before any rule ran, so their order does not matter.
+        tags: [...tags],
         read: false,
         attachments: parsed.attachments.length,
         inline: parsed.inline.length,

@@ -1,5 +1,6 @@
 // Raw bytes → ParsedMessage, and PartID → decoded part content. Runs inside a parse worker.
 import { createHash } from 'node:crypto';
+import { decodeWords } from 'postal-mime';
 import type { Attachment, Email } from 'postal-mime';
 import type { AttachmentMeta, ParsedMessage } from '../domain/message.ts';
 import { firstAddress, stripAngles, toAddresses } from './addresses.ts';
@@ -16,7 +17,15 @@ function headerList(email: Email): [string, string][] {
   const out: [string, string][] = [];
   let total = 0;
   for (const h of email.headers) {
-    const value = h.value.length > MAX_HEADER_VALUE ? h.value.slice(0, MAX_HEADER_VALUE) : h.value;
+    let value = h.value.length > MAX_HEADER_VALUE ? h.value.slice(0, MAX_HEADER_VALUE) : h.value;
+    // RFC 2047 encoded words are decoded, so `header:Subject:café` finds an encoded subject.
+    if (value.includes('=?')) {
+      try {
+        value = decodeWords(value);
+      } catch {
+        // kept as sent
+      }
+    }
     total += h.key.length + value.length;
     if (total > MAX_HEADERS_TOTAL) break;
     out.push([h.key.toLowerCase(), value]);

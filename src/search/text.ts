@@ -140,8 +140,22 @@ export function normalizeMessageId(id: string): string {
   return v;
 }
 
+/** UTF-8 length of `s` in bytes (no Node Buffer, so this module also runs in a browser). */
 function utf8Length(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /** `s` cut to at most `max` UTF-16 code units, never inside a surrogate pair. */

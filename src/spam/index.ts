@@ -9,8 +9,8 @@ import { RspamdChecker } from './rspamd.ts';
 import { SpamAssassinChecker } from './spamassassin.ts';
 import type { SpamChecker } from './types.ts';
 
-export { RspamdChecker } from './rspamd.ts';
-export { SpamAssassinChecker } from './spamassassin.ts';
+export { RSPAMD_SPAM_ACTIONS, RspamdChecker } from './rspamd.ts';
+export { SPAMD_DEFAULT_MAX_SIZE, SpamAssassinChecker } from './spamassassin.ts';
 export type { SpamChecker, SpamContext, SpamEngine, SpamErrorKind, SpamResult, SpamRule } from './types.ts';
 export { SpamCheckError, spamErrorResult } from './types.ts';
 

@@ -71,11 +71,13 @@ for (const backend of BACKENDS) {
       assert.deepEqual(Object.keys(m.Envelope as Body).sort(), [
         'AuthUser',
         'ClientIP',
+        'ClientPort',
         'Helo',
         'Listener',
         'MailFrom',
         'RcptTo',
         'ReceivedAt',
+        'SessionID',
         'TLS',
       ]);
       const defaults = await json<List>(await s.get('/api/v1/messages'));
@@ -126,11 +128,13 @@ for (const backend of BACKENDS) {
         MailFrom: 'sender@example.test',
         RcptTo: ['rcpt@example.test'],
         ClientIP: '127.0.0.1',
+        ClientPort: 40000,
         Helo: 'client.example.test',
         TLS: { Protocol: 'TLSv1.3', Cipher: 'TLS_AES_256_GCM_SHA384' },
         AuthUser: 'alice',
         Listener: 'smtp',
         ReceivedAt: (m.Envelope as Body).ReceivedAt,
+        SessionID: 'test-session',
       });
       assert.equal(m.ParseState, 'parsed');
       assert.equal(m.ParseError, null);

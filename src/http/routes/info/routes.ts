@@ -1,6 +1,7 @@
 // GET /api/v1/info: version, mailbox totals and runtime counters, in Mailpit's shape.
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AppEnv, HttpDeps, RuntimeCounters } from '../../deps.ts';
+import { openApiDocument } from '../../openapi/document.ts';
 import { describeDatabase, presentInfo, presentWebUi } from './presenter.ts';
 
 export function infoRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<AppEnv> {
@@ -20,5 +21,10 @@ export function infoRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<AppE
     ),
   );
   app.get('/webui', (c) => c.json(presentWebUi(deps.config)));
+  let document: Record<string, unknown> | null = null;
+  const openapi = (c: Context<AppEnv>) => c.json((document ??= openApiDocument(deps.version)));
+  app.get('/openapi.json', openapi);
+  // Where Mailpit serves its own API description.
+  app.get('/swagger.json', openapi);
   return app;
 }

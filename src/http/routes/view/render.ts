@@ -66,8 +66,17 @@ export function contentSecurityPolicy(allowRemote: boolean): string {
   ].join('; ');
 }
 
-export function renderView(html: string, images: readonly InlineImage[], allowRemote: boolean): RenderedView {
-  let body = html.replace(META_REFRESH, '').replace(BASE_TAG, '').replace(PRELOAD_LINK, '');
+/**
+ * `embed` (the web UI's preview) also removes what would navigate or redirect the frame and opens
+ * links in a new tab; without it the HTML is served as the message has it, cid: images aside, for
+ * clients that compare it (the CSP keeps it inert either way).
+ */
+export function renderView(
+  html: string,
+  images: readonly InlineImage[],
+  options: { allowRemote: boolean; embed: boolean },
+): RenderedView {
+  let body = options.embed ? html.replace(META_REFRESH, '').replace(BASE_TAG, '').replace(PRELOAD_LINK, '') : html;
   let budget = MAX_INLINE_BYTES;
   for (const img of images) {
     if (!img.contentId || img.content.byteLength > budget) continue;
@@ -79,6 +88,10 @@ export function renderView(html: string, images: readonly InlineImage[], allowRe
     body = body.replace(new RegExp(`cid:${escapeCid(img.contentId)}(?=["'\\s)>])`, 'gi'), () => url);
   }
   // Links open in a new tab: navigating the sandboxed frame itself would leave the preview.
-  const head = '<!DOCTYPE html><meta charset="utf-8"><base target="_blank">';
-  return { html: head + body, csp: contentSecurityPolicy(allowRemote), remoteResources: countRemote(body) };
+  const head = options.embed ? '<!DOCTYPE html><meta charset="utf-8"><base target="_blank">' : '';
+  return {
+    html: head + body,
+    csp: contentSecurityPolicy(options.allowRemote),
+    remoteResources: countRemote(body),
+  };
 }

@@ -1,20 +1,12 @@
 // GET /view/{ID}.html and /view/{ID}.txt (Mailpit's view endpoints): the message HTML as a
 // sandboxed standalone document, and its text. `{ID}` may be `latest`.
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
 import { validate } from '../../validate.ts';
 import { loadMessage } from '../message/load.ts';
 import { type InlineImage, renderView } from './render.ts';
-
-export const viewQuery = z.object({
-  embed: z.string().optional().describe('1 when shown inside the web UI (Mailpit compatibility; no effect)'),
-  remote: z
-    .enum(['0', '1'])
-    .optional()
-    .describe('1 allows remote images, styles and fonts (blocked by default)'),
-});
+import { viewQuery } from './schema.ts';
 
 /** Inline parts the HTML refers to by Content-ID, decoded; capped in number. */
 const MAX_INLINE_PARTS = 50;
@@ -31,7 +23,7 @@ export function viewRoutes(deps: HttpDeps): Hono<AppEnv> {
     if (ext === 'txt') {
       return c.body(parsed?.text ?? '', 200, { 'Content-Type': 'text/plain; charset=utf-8' });
     }
-    const { remote } = validate(viewQuery, c.req.query(), 'query');
+    const { remote, embed } = validate(viewQuery, c.req.query(), 'query');
     if (!parsed)
       throw new HttpProblem('message-not-found', `The message could not be parsed: ${loaded.error}`);
     if (!parsed.html) throw new HttpProblem('not-found', 'This message has no HTML part.');
@@ -49,7 +41,7 @@ export function viewRoutes(deps: HttpDeps): Hono<AppEnv> {
           content: content.content,
         });
     }
-    const view = renderView(parsed.html, images, remote === '1');
+    const view = renderView(parsed.html, images, { allowRemote: remote === '1', embed: embed === '1' });
     return c.body(view.html, 200, {
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Security-Policy': view.csp,

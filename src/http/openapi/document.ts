@@ -1,0 +1,321 @@
+// The OpenAPI 3.1 document of Mailroom's HTTP API, generated from the zod schemas the handlers
+// validate requests with (routes/*/schema.ts) and the response shapes the tests check responses
+// against (shapes.ts). Served at /api/v1/openapi.json (and /api/v1/swagger.json, where Mailpit
+// serves its own).
+import { z } from 'zod';
+import { partIdParam } from '../routes/message/schema.ts';
+import {
+  deleteBody,
+  deleteSearchQuery,
+  listQuery,
+  readBody,
+  readQuery,
+  searchQuery,
+} from '../routes/messages/schema.ts';
+import { renameTagBody, setTagsBody, tagParam } from '../routes/tags/schema.ts';
+import { viewQuery } from '../routes/view/schema.ts';
+import * as shapes from './shapes.ts';
+
+type Method = 'get' | 'put' | 'post' | 'delete';
+
+interface Response {
+  description: string;
+  /** Media type → schema (undefined: any body of that type). */
+  content?: Record<string, z.ZodType | undefined>;
+}
+
+export interface Operation {
+  method: Method;
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  path_params?: Record<string, z.ZodType>;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  responses: Record<number, Response>;
+}
+
+const ID = { ID: z.string().describe('Message database ID, or `latest` for the newest message') };
+const ok: Response = { description: 'Done', content: { 'text/plain': z.literal('ok') } };
+const json = (schema: z.ZodType, description: string): Response => ({
+  description,
+  content: { 'application/json': schema },
+});
+const problem = (description: string): Response => ({
+  description,
+  content: { 'application/problem+json': shapes.problem },
+});
+const bad = problem('The request is not valid (the detail says why)');
+const notFound = problem('No such message (or part)');
+
+export const OPERATIONS: Operation[] = [
+  {
+    method: 'get',
+    path: '/api/v1/messages',
+    operationId: 'GetMessages',
+    summary: 'List messages, newest first',
+    tag: 'messages',
+    query: listQuery,
+    responses: { 200: json(shapes.messagesSummary, 'A page of messages'), 400: bad },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/messages',
+    operationId: 'SetReadStatus',
+    summary: 'Mark messages read or unread: by IDs, by search, or all',
+    tag: 'messages',
+    query: readQuery,
+    body: readBody,
+    responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/messages',
+    operationId: 'DeleteMessages',
+    summary: 'Delete messages by IDs, or every message when no IDs are given',
+    tag: 'messages',
+    body: deleteBody,
+    responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/search',
+    operationId: 'Search',
+    summary: 'Search messages (Mailpit syntax)',
+    tag: 'messages',
+    query: searchQuery,
+    responses: { 200: json(shapes.messagesSummary, 'A page of matching messages'), 400: bad },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/search',
+    operationId: 'DeleteSearch',
+    summary: 'Delete the messages matching a search',
+    tag: 'messages',
+    query: deleteSearchQuery,
+    responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}',
+    operationId: 'GetMessage',
+    summary: 'One message, parsed; marks it read',
+    tag: 'message',
+    path_params: ID,
+    responses: { 200: json(shapes.message, 'The message'), 404: notFound },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/headers',
+    operationId: 'GetHeaders',
+    summary: 'The header fields of a message',
+    tag: 'message',
+    path_params: ID,
+    responses: { 200: json(shapes.headers, 'Header name → values'), 404: notFound },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/raw',
+    operationId: 'DownloadRaw',
+    summary: 'The message exactly as received',
+    tag: 'message',
+    path_params: ID,
+    query: z.object({ dl: z.string().optional().describe('1 to download as <ID>.eml') }),
+    responses: {
+      200: { description: 'RFC 5322 source', content: { 'text/plain': undefined } },
+      404: notFound,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/part/{PartID}',
+    operationId: 'DownloadAttachment',
+    summary: 'One decoded MIME part (attachment or inline)',
+    tag: 'message',
+    path_params: { ...ID, PartID: partIdParam },
+    responses: {
+      200: {
+        description: 'The part, with its content type',
+        content: { 'application/octet-stream': undefined },
+      },
+      404: notFound,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/part/{PartID}/thumb',
+    operationId: 'Thumbnail',
+    summary: 'A 180×120 JPEG thumbnail of an image part (blank for other types)',
+    tag: 'message',
+    path_params: { ...ID, PartID: partIdParam },
+    responses: { 200: { description: 'JPEG', content: { 'image/jpeg': undefined } }, 404: notFound },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/sa-check',
+    operationId: 'SpamAssassinCheck',
+    summary: 'Spam score from SpamAssassin (spamd) or Rspamd',
+    tag: 'message',
+    path_params: ID,
+    responses: {
+      200: json(shapes.spamResult, 'The score and the rules that fired'),
+      404: problem('No such message, or no spam checker configured'),
+      502: problem('The spam checker failed'),
+      504: problem('The spam checker did not answer in time'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tags',
+    operationId: 'GetAllTags',
+    summary: 'Every tag name',
+    tag: 'tags',
+    responses: { 200: json(z.array(z.string()), 'Tag names, sorted') },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/tags',
+    operationId: 'SetTags',
+    summary: 'Set exactly these tags on these messages',
+    tag: 'tags',
+    body: setTagsBody,
+    responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/tags/{Tag}',
+    operationId: 'RenameTag',
+    summary: 'Rename a tag',
+    tag: 'tags',
+    path_params: { Tag: tagParam.describe('The URL-encoded tag name') },
+    body: renameTagBody,
+    responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/tags/{Tag}',
+    operationId: 'DeleteTag',
+    summary: 'Remove a tag from every message',
+    tag: 'tags',
+    path_params: { Tag: tagParam.describe('The URL-encoded tag name') },
+    responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/info',
+    operationId: 'AppInformation',
+    summary: 'Version, totals and runtime statistics',
+    tag: 'application',
+    responses: { 200: json(shapes.appInfo, 'Application information') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/webui',
+    operationId: 'WebUIConfiguration',
+    summary: 'What the web UI should offer',
+    tag: 'application',
+    responses: { 200: json(shapes.webUiConfig, 'Web UI configuration') },
+  },
+  {
+    method: 'get',
+    path: '/view/{ID}.html',
+    operationId: 'GetMessageHTML',
+    summary: 'The message HTML as a sandboxed standalone document (remote resources blocked by default)',
+    tag: 'view',
+    path_params: ID,
+    query: viewQuery,
+    responses: { 200: { description: 'HTML', content: { 'text/html': undefined } }, 404: notFound },
+  },
+  {
+    method: 'get',
+    path: '/view/{ID}.txt',
+    operationId: 'GetMessageText',
+    summary: 'The message text',
+    tag: 'view',
+    path_params: ID,
+    responses: { 200: { description: 'Text', content: { 'text/plain': undefined } }, 404: notFound },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    operationId: 'OpenAPI',
+    summary: 'This document',
+    tag: 'application',
+    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': undefined } } },
+  },
+];
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): unknown {
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+}
+
+function parameters(op: Operation): unknown[] {
+  const out: unknown[] = [];
+  for (const [name, schema] of Object.entries(op.path_params ?? {})) {
+    out.push({
+      name,
+      in: 'path',
+      required: true,
+      schema: schemaOf(schema, 'input'),
+      description: schema.description,
+    });
+  }
+  if (op.query) {
+    const json = schemaOf(op.query, 'input') as {
+      properties?: Record<string, { description?: string }>;
+      required?: string[];
+    };
+    for (const [name, schema] of Object.entries(json.properties ?? {})) {
+      out.push({
+        name,
+        in: 'query',
+        required: json.required?.includes(name) ?? false,
+        schema,
+        description: schema.description,
+      });
+    }
+  }
+  return out;
+}
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(op.responses)) {
+      responses[status] = {
+        description: r.description,
+        ...(r.content && {
+          content: Object.fromEntries(
+            Object.entries(r.content).map(([type, schema]) => [
+              type,
+              schema ? { schema: schemaOf(schema, 'output') } : {},
+            ]),
+          ),
+        }),
+      };
+    }
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
+      operationId: op.operationId,
+      summary: op.summary,
+      tags: [op.tag],
+      parameters: parameters(op),
+      ...(op.body && {
+        requestBody: { content: { 'application/json': { schema: schemaOf(op.body, 'input') } } },
+      }),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Mailroom API',
+      version,
+      description:
+        "Mailpit-compatible API v1 (same paths, fields and status codes) plus Mailroom's additions. Errors are RFC 9457 problem JSON.",
+    },
+    paths,
+  };
+}
