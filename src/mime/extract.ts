@@ -1,7 +1,7 @@
 // Raw bytes → ParsedMessage, and PartID → decoded part content. Runs inside a parse worker.
 import { createHash } from 'node:crypto';
-import { decodeWords } from 'postal-mime';
 import type { Attachment, Email } from 'postal-mime';
+import { decodeWords } from 'postal-mime';
 import type { AttachmentMeta, ParsedMessage } from '../domain/message.ts';
 import { firstAddress, stripAngles, toAddresses } from './addresses.ts';
 import { htmlToText, snippet } from './html-text.ts';

@@ -72,7 +72,7 @@ for (const backend of BACKENDS) {
           tags: mails[i]!.tags,
         })),
       );
-      entries.forEach((e, i) => ids.set(mails[i]!.subject, e.id));
+      for (const [i, e] of entries.entries()) ids.set(mails[i]!.subject, e.id);
     }
 
     async function subjects(query: string): Promise<string[]> {

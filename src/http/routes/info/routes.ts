@@ -22,7 +22,10 @@ export function infoRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<AppE
   );
   app.get('/webui', (c) => c.json(presentWebUi(deps.config)));
   let document: Record<string, unknown> | null = null;
-  const openapi = (c: Context<AppEnv>) => c.json((document ??= openApiDocument(deps.version)));
+  const openapi = (c: Context<AppEnv>) => {
+    document ??= openApiDocument(deps.version);
+    return c.json(document);
+  };
   app.get('/openapi.json', openapi);
   // Where Mailpit serves its own API description.
   app.get('/swagger.json', openapi);

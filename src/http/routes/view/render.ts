@@ -76,7 +76,9 @@ export function renderView(
   images: readonly InlineImage[],
   options: { allowRemote: boolean; embed: boolean },
 ): RenderedView {
-  let body = options.embed ? html.replace(META_REFRESH, '').replace(BASE_TAG, '').replace(PRELOAD_LINK, '') : html;
+  let body = options.embed
+    ? html.replace(META_REFRESH, '').replace(BASE_TAG, '').replace(PRELOAD_LINK, '')
+    : html;
   let budget = MAX_INLINE_BYTES;
   for (const img of images) {
     if (!img.contentId || img.content.byteLength > budget) continue;
