@@ -159,10 +159,8 @@ export const OPERATIONS: Operation[] = [
     tag: 'message',
     path_params: ID,
     responses: {
-      200: json(shapes.spamResult, 'The score and the rules that fired'),
+      200: json(shapes.spamResult, "The score and the rules that fired; a checker's failure is in Error"),
       404: problem('No such message, or no spam checker configured'),
-      502: problem('The spam checker failed'),
-      504: problem('The spam checker did not answer in time'),
     },
   },
   {

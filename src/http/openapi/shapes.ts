@@ -96,6 +96,7 @@ export const spamResult = z.object({
   IsSpam: z.boolean(),
   Score: z.number(),
   Rules: z.array(z.object({ Name: z.string(), Score: z.number(), Description: z.string() })),
+  Engine: z.enum(['spamassassin', 'rspamd']).describe('Mailroom: which checker scored the message'),
 });
 
 export const appInfo = z.object({

@@ -3,6 +3,7 @@
 // as in Mailpit.
 import { Hono } from 'hono';
 import { thumbnail } from '../../../mime/thumbnail.ts';
+import { SpamCheckError, spamErrorResult } from '../../../spam/index.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
 import { validate } from '../../validate.ts';
@@ -93,7 +94,8 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
     const { message, raw } = await loadMessage(deps, c.req.param('id'));
     const e = message.envelope;
     const signal = AbortSignal.timeout(deps.config.spamTimeout + 1000);
-    const result = await deps.spam
+    const checker = deps.spam;
+    const result = await checker
       .check(
         raw,
         { clientIp: e.clientIp, helo: e.helo, mailFrom: e.mailFrom, rcptTo: e.rcptTo, authUser: e.authUser },
@@ -101,12 +103,9 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
       )
       .catch((err: Error) => {
         c.get('log').warn({ err }, 'spam check failed');
-        throw new HttpProblem(
-          err.name === 'TimeoutError' || /timed? ?out|deadline/i.test(err.message)
-            ? 'gateway-timeout'
-            : 'bad-gateway',
-          `The spam check failed: ${err.message}`,
-        );
+        // As in Mailpit, a checker that fails (down, slow, garbled) is reported in the result's Error.
+        if (err instanceof SpamCheckError) return spamErrorResult(err.engine, err);
+        throw new HttpProblem('bad-gateway', `The spam check failed: ${err.message}`);
       });
     return c.json(result as object);
   });
