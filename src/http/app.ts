@@ -12,6 +12,7 @@ import { infoRoutes } from './routes/info/routes.ts';
 import { messageRoutes } from './routes/message/routes.ts';
 import { messagesRoutes } from './routes/messages/routes.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
+import { uiRoutes } from './routes/ui/routes.ts';
 import { viewRoutes } from './routes/view/routes.ts';
 
 export type { AppEnv, HttpDeps } from './deps.ts';
@@ -32,6 +33,7 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.route('/api/v1', infoRoutes(deps, counters));
   app.route('/', viewRoutes(deps));
   app.route('/', healthRoutes(deps));
+  app.route('/', uiRoutes({}));
 
   app.notFound((c) => {
     const problem = new HttpProblem('not-found', `There is no ${c.req.method} ${c.req.path}.`);
