@@ -98,8 +98,10 @@ export interface Storage {
   delete(selection: Selection): Promise<string[]>;
   stats(): Promise<StoreStats>;
 
-  /** Every tag with its message count, sorted by name. */
-  tags(): Promise<TagCount[]>;
+  /** Every tag name, sorted (case-insensitively): cheap, read on every list. */
+  tags(): Promise<string[]>;
+  /** Every tag with its message count, sorted like tags(). */
+  tagCounts(): Promise<TagCount[]>;
   /**
    * Replaces the tags of the given messages (names the user typed; one tag per case-insensitive
    * name, the first spelling kept). Returns each changed message's new tags.

@@ -187,7 +187,7 @@ for (const backend of BACKENDS) {
     });
 
     it('keeps tags on messages, one per case-insensitive name, and lists their counts', async () => {
-      const tags = await storage.tags();
+      const tags = await storage.tagCounts();
       assert.deepEqual(tags, [
         { name: 'billing', messages: 1 },
         { name: 'Orders', messages: 2 },
@@ -211,10 +211,7 @@ for (const backend of BACKENDS) {
       assert.equal(await storage.deleteTag('LATER'), false);
       assert.deepEqual((await storage.get(a))!.tags, ['Follow up']);
       // Orders was removed from this message by setTags; unused tags disappear from the list.
-      assert.deepEqual(
-        (await storage.tags()).map((t) => t.name),
-        ['billing', 'Follow up', 'Orders'],
-      );
+      assert.deepEqual(await storage.tags(), ['billing', 'Follow up', 'Orders']);
     });
 
     it('prunes the oldest messages by count, age and total size', async () => {

@@ -187,7 +187,14 @@ export class PostgresStorage implements Storage {
     return retryTransient(() => this.inTransaction((db) => deleteMessages(db, selection)));
   }
 
-  async tags(): Promise<TagCount[]> {
+  async tags(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      'SELECT name FROM tags ORDER BY norm COLLATE "C", name COLLATE "C"',
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async tagCounts(): Promise<TagCount[]> {
     const { rows } = await this.pool.query<{ name: string; messages: string }>(
       `SELECT t.name, count(mt.seq) AS messages FROM tags t LEFT JOIN message_tags mt ON mt.tag_id = t.id
        GROUP BY t.id ORDER BY t.norm COLLATE "C", t.name COLLATE "C"`,

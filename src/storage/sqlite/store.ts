@@ -144,7 +144,12 @@ export class SqliteStorage implements Storage {
     return this.writer.run('delete', { selection });
   }
 
-  async tags(): Promise<TagCount[]> {
+  async tags(): Promise<string[]> {
+    const rows = stmt(this.db, 'SELECT name FROM tags ORDER BY norm, name').all() as { name: string }[];
+    return rows.map((r) => r.name);
+  }
+
+  async tagCounts(): Promise<TagCount[]> {
     const rows = stmt(
       this.db,
       `SELECT t.name AS name, count(mt.seq) AS messages FROM tags t

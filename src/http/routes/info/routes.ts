@@ -16,7 +16,7 @@ export function infoRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<AppE
         memoryBytes: process.memoryUsage().rss,
         messagesDeleted: counters.messagesDeleted,
         metrics: deps.metrics,
-        tags: await deps.storage.tags(),
+        tags: await deps.storage.tagCounts(),
       }),
     ),
   );

@@ -24,7 +24,7 @@ export function messagesRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<
   const app = new Hono<AppEnv>();
   const { storage, events } = deps;
 
-  const allTags = async () => (await storage.tags()).map((t) => t.name);
+  const allTags = () => storage.tags();
 
   const deleteSelection = async (selection: Selection) => {
     const ids = await storage.delete(selection);

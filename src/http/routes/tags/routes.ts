@@ -14,7 +14,7 @@ export function tagRoutes(deps: HttpDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { storage, events } = deps;
 
-  app.get('/tags', async (c) => c.json((await storage.tags()).map((t) => t.name)));
+  app.get('/tags', async (c) => c.json(await storage.tags()));
 
   app.put('/tags', async (c) => {
     const body = validate(setTagsBody, await readJsonBody(c.req), 'body');
