@@ -238,7 +238,7 @@ export const SETTINGS = [
     key: 'httpAllowedHosts',
     type: 'list',
     default: [],
-    doc: 'Host names accepted in the HTTP Host header besides loopback names and the listen address (DNS-rebinding guard); `*` accepts any.',
+    doc: 'Host names accepted in the HTTP Host header besides loopback names and the listen address (DNS-rebinding guard): `*.example.com` matches sub-domains, `*` accepts any. Listed names are also trusted as request Origins.',
   },
   {
     key: 'uiLabel',
