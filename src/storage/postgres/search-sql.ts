@@ -1,5 +1,5 @@
-// Compiles a parsed search (src/search/ast.ts) to a PostgreSQL WHERE clause over `messages m` left-
-// joined to `message_search s`. Free text uses the GIN-indexed tsvector of pre-tokenised words with
+// Compiles a parsed search (src/search/ast.ts) to a PostgreSQL WHERE clause over `messages m`;
+// conditions on the search row are subqueries on `message_search`, so each can use its index. Free text uses the GIN-indexed tsvector of pre-tokenised words with
 // the 'simple' configuration; fields use the normalised columns; values are always parameters.
 import type { SearchField, SearchQuery, SearchTerm } from '../../search/ast.ts';
 import { normalize } from '../../search/text.ts';
@@ -10,18 +10,22 @@ export interface CompiledSearch {
 }
 
 const FIELD_COLUMNS: Record<Exclude<SearchField, 'addressed'>, string> = {
-  from: 's.s_from',
-  to: 's.s_to',
-  cc: 's.s_cc',
-  bcc: 's.s_bcc',
-  'reply-to': 's.s_reply_to',
-  subject: 's.s_subject',
-  'message-id': 's.s_message_id',
+  from: 's_from',
+  to: 's_to',
+  cc: 's_cc',
+  bcc: 's_bcc',
+  'reply-to': 's_reply_to',
+  subject: 's_subject',
+  'message-id': 's_message_id',
 };
 
-/** A LIKE pattern matching `value` anywhere, with the wildcard characters escaped. */
+/** `value` with LIKE's wildcard characters escaped (backslash is PostgreSQL's default escape). */
+function likeEscape(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 function containsPattern(value: string): string {
-  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${likeEscape(value)}%`;
 }
 
 /** The tsquery for one text term: each word as a prefix, or the words as one phrase. */
@@ -34,21 +38,31 @@ function regexLiteral(s: string): string {
   return s.replace(/[\\^$.*+?()[\]{}|]/g, (c) => `\\${c}`);
 }
 
+/** Messages whose search row satisfies `condition` (each such test can use its own index). */
+function searchRow(condition: string): string {
+  return `m.seq IN (SELECT seq FROM message_search WHERE ${condition})`;
+}
+
 function compileTerm(term: SearchTerm, p: (v: unknown) => string): string {
   switch (term.kind) {
     case 'text':
-      return `coalesce(s.words @@ to_tsquery('simple', ${p(tsqueryExpression(term.words, term.phrase))}), false)`;
+      return searchRow(`words @@ to_tsquery('simple', ${p(tsqueryExpression(term.words, term.phrase))})`);
     case 'field': {
+      // Trigram GIN indexes (migration 003) serve LIKE '%…%' for three characters or more.
       const pattern = p(containsPattern(term.value));
       const cols =
         term.field === 'addressed'
-          ? ['s.s_from', 's.s_to', 's.s_cc', 's.s_bcc', 's.s_reply_to']
+          ? ['s_from', 's_to', 's_cc', 's_bcc', 's_reply_to']
           : [FIELD_COLUMNS[term.field]];
-      return `(${cols.map((c) => `coalesce(${c}, '') LIKE ${pattern}`).join(' OR ')})`;
+      return searchRow(cols.map((c) => `${c} LIKE ${pattern}`).join(' OR '));
     }
-    case 'header':
-      // A line "name: ..." holding the value; (?n) makes ^ and . stop at newlines.
-      return `coalesce(s.s_headers, '') ~ ${p(`(?n)^${regexLiteral(`${term.name}:`)}.*${regexLiteral(term.value)}`)}`;
+    case 'header': {
+      // LIKE (trigram-indexed) narrows the rows; the regex then checks name and value share a line.
+      const like = p(`%${likeEscape(term.name)}:%${likeEscape(term.value)}%`);
+      // (?n) makes ^ and . stop at newlines.
+      const regex = p(`(?n)^${regexLiteral(`${term.name}:`)}.*${regexLiteral(term.value)}`);
+      return searchRow(`s_headers LIKE ${like} AND s_headers ~ ${regex}`);
+    }
     case 'tag':
       return `m.seq IN (SELECT mt.seq FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE t.norm = ${p(normalize(term.name))})`;
     case 'is':

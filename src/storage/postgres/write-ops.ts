@@ -196,7 +196,7 @@ export async function selectedRows(
   }
   const q = compileSearch((selection as Exclude<Selection, 'all' | readonly string[]>).query);
   const { rows } = await db.query<{ seq: string; id: string }>(
-    `SELECT m.seq, m.id FROM messages m LEFT JOIN message_search s ON s.seq = m.seq WHERE ${q.where} AND ${extra}`,
+    `SELECT m.seq, m.id FROM messages m WHERE ${q.where} AND ${extra}`,
     q.params,
   );
   return rows;

@@ -14,18 +14,40 @@ export interface CompiledSearch {
 }
 
 const FIELD_COLUMNS: Record<Exclude<SearchField, 'addressed'>, string> = {
-  from: 's.s_from',
-  to: 's.s_to',
-  cc: 's.s_cc',
-  bcc: 's.s_bcc',
-  'reply-to': 's.s_reply_to',
-  subject: 's.s_subject',
-  'message-id': 's.s_message_id',
+  from: 's_from',
+  to: 's_to',
+  cc: 's_cc',
+  bcc: 's_bcc',
+  'reply-to': 's_reply_to',
+  subject: 's_subject',
+  'message-id': 's_message_id',
 };
+const ADDRESS_COLUMNS = ['s_from', 's_to', 's_cc', 's_bcc', 's_reply_to'];
 
-/** A LIKE pattern matching `value` anywhere, with the wildcard characters escaped. */
+/** The trigram index finds substrings of at least this many characters. */
+const TRIGRAM = 3;
+
+/** An FTS5 trigram query for a substring of the given columns: a quoted string matches as is. */
+export function trigramExpression(columns: readonly string[], value: string): string {
+  return `{${columns.join(' ')}}: "${value.replaceAll('"', '""')}"`;
+}
+
+export interface CompileOptions {
+  /**
+   * For the page query: a date range must not steer SQLite onto the received_at index, which would
+   * sort every matching row to find the newest 50; walking seq backwards stops after 50.
+   */
+  page?: boolean;
+}
+
+/** `value` with LIKE's wildcard characters escaped (ESCAPE '\\'). */
+export function likeEscape(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A LIKE pattern matching `value` anywhere. */
 export function containsPattern(value: string): string {
-  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${likeEscape(value)}%`;
 }
 
 /** The FTS5 query for one text term: each word as a prefix, or the words as one phrase. */
@@ -34,27 +56,38 @@ export function ftsExpression(words: readonly string[], phrase: boolean): string
   return words.map((w) => `"${w}"*`).join(' AND ');
 }
 
-function compileTerm(term: SearchTerm, params: (string | number)[]): { sql: string; search: boolean } {
+function compileTerm(
+  term: SearchTerm,
+  params: (string | number)[],
+  options: CompileOptions,
+): { sql: string; search: boolean } {
   switch (term.kind) {
     case 'text':
       params.push(ftsExpression(term.words, term.phrase));
       return { sql: 'm.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)', search: false };
     case 'field': {
-      const pattern = containsPattern(term.value);
-      if (term.field === 'addressed') {
-        const cols = ['s.s_from', 's.s_to', 's.s_cc', 's.s_bcc', 's.s_reply_to'];
-        for (const _ of cols) params.push(pattern);
+      const columns = term.field === 'addressed' ? ADDRESS_COLUMNS : [FIELD_COLUMNS[term.field]];
+      if ([...term.value].length >= TRIGRAM) {
+        params.push(trigramExpression(columns, term.value));
         return {
-          sql: `(${cols.map((c) => `coalesce(${c}, '') LIKE ? ESCAPE '\\'`).join(' OR ')})`,
-          search: true,
+          sql: 'm.seq IN (SELECT rowid FROM message_fields WHERE message_fields MATCH ?)',
+          search: false,
         };
       }
-      params.push(pattern);
-      return { sql: `coalesce(${FIELD_COLUMNS[term.field]}, '') LIKE ? ESCAPE '\\'`, search: true };
+      const pattern = containsPattern(term.value);
+      for (const _ of columns) params.push(pattern);
+      return {
+        sql: `(${columns.map((c) => `coalesce(s.${c}, '') LIKE ? ESCAPE '\\'`).join(' OR ')})`,
+        search: true,
+      };
     }
     case 'header':
-      params.push(term.name, term.value);
-      return { sql: "mr_header_match(coalesce(s.s_headers, ''), ?, ?)", search: true };
+      // LIKE (native) narrows the rows before the exact per-line test (a JS function) runs.
+      params.push(`%${likeEscape(term.name)}:%${likeEscape(term.value)}%`, term.name, term.value);
+      return {
+        sql: "coalesce(s.s_headers, '') LIKE ? ESCAPE '\\' AND mr_header_match(s.s_headers, ?, ?)",
+        search: true,
+      };
     case 'tag':
       params.push(normalize(term.name));
       return {
@@ -72,19 +105,22 @@ function compileTerm(term: SearchTerm, params: (string | number)[]): { sql: stri
     case 'date':
       // received_at is ISO 8601 in UTC with milliseconds, so text order is time order.
       params.push(new Date(term.at).toISOString());
-      return { sql: term.op === 'after' ? 'm.received_at >= ?' : 'm.received_at <= ?', search: false };
+      return {
+        sql: `${options.page ? '+' : ''}m.received_at ${term.op === 'after' ? '>=' : '<='} ?`,
+        search: false,
+      };
     case 'size':
       params.push(term.bytes);
       return { sql: term.op === 'larger' ? 'm.size > ?' : 'm.size < ?', search: false };
   }
 }
 
-export function compileSearch(query: SearchQuery): CompiledSearch {
+export function compileSearch(query: SearchQuery, options: CompileOptions = {}): CompiledSearch {
   const params: (string | number)[] = [];
   const parts: string[] = [];
   let joinSearch = false;
   for (const clause of query.clauses) {
-    const { sql, search } = compileTerm(clause.term, params);
+    const { sql, search } = compileTerm(clause.term, params, options);
     joinSearch ||= search;
     parts.push(clause.negate ? `NOT (${sql})` : sql);
   }

@@ -90,18 +90,20 @@ export class SqliteStorage implements Storage {
         messages: rows.map(toSummary),
       };
     }
-    const c = compileSearch(q.query);
-    const from = `messages m ${c.joinSearch ? 'LEFT JOIN message_search s ON s.seq = m.seq' : ''} WHERE ${c.where}`;
+    const c = compileSearch(q.query, { page: true });
+    const counted = compileSearch(q.query);
+    const from = (x: { joinSearch: boolean; where: string }) =>
+      `messages m ${x.joinSearch ? 'LEFT JOIN message_search s ON s.seq = m.seq' : ''} WHERE ${x.where}`;
     const columns = SUMMARY_COLUMNS.split(', ')
       .map((col) => `m.${col}`)
       .join(', ');
     // Search statements vary with the query, so they are prepared per call rather than cached.
     const rows = this.db
-      .prepare(`SELECT ${columns} FROM ${from} ORDER BY m.seq DESC LIMIT ? OFFSET ?`)
+      .prepare(`SELECT ${columns} FROM ${from(c)} ORDER BY m.seq DESC LIMIT ? OFFSET ?`)
       .all(...c.params, q.limit, q.start) as unknown as SummaryRow[];
     const matched = this.db
-      .prepare(`SELECT count(*) AS n, coalesce(sum(m.read = 0), 0) AS unread FROM ${from}`)
-      .get(...c.params) as { n: number; unread: number };
+      .prepare(`SELECT count(*) AS n, coalesce(sum(m.read = 0), 0) AS unread FROM ${from(counted)}`)
+      .get(...counted.params) as { n: number; unread: number };
     return {
       ...counts,
       matched: matched.n,

@@ -80,6 +80,12 @@ function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage): void 
   ).run(seq, d.from, d.to, d.cc, d.bcc, d.replyTo, d.subject, d.messageId, d.headers);
   stmt(db, 'DELETE FROM message_fts WHERE rowid = ?').run(seq);
   stmt(db, 'INSERT INTO message_fts (rowid, words) VALUES (?, ?)').run(seq, d.words);
+  stmt(db, 'DELETE FROM message_fields WHERE rowid = ?').run(seq);
+  stmt(
+    db,
+    `INSERT INTO message_fields (rowid, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(seq, d.from, d.to, d.cc, d.bcc, d.replyTo, d.subject, d.messageId);
 }
 
 function saveOneParsed(db: DatabaseSync, record: ParsedRecord): number {
@@ -148,6 +154,7 @@ function deleteSeqs(db: DatabaseSync, seqs: readonly number[]): void {
     stmt(db, `DELETE FROM ${table} WHERE seq IN ${ID_LIST}`).run(list);
   }
   stmt(db, `DELETE FROM message_fts WHERE rowid IN ${ID_LIST}`).run(list);
+  stmt(db, `DELETE FROM message_fields WHERE rowid IN ${ID_LIST}`).run(list);
   pruneUnusedTags(db);
 }
 
@@ -194,7 +201,8 @@ export const writeOps = {
       const ids = (stmt(db, 'SELECT id FROM messages').all() as { id: string }[]).map((r) => r.id);
       db.exec(`DELETE FROM message_raw; DELETE FROM message_body; DELETE FROM message_search;
         DELETE FROM message_tags; DELETE FROM tags; DELETE FROM messages;
-        INSERT INTO message_fts (message_fts) VALUES ('delete-all');`);
+        INSERT INTO message_fts (message_fts) VALUES ('delete-all');
+        INSERT INTO message_fields (message_fields) VALUES ('delete-all');`);
       return ids;
     }
     const rows = selectedRows(db, selection);
