@@ -112,12 +112,10 @@ describe('Rspamd (real daemon)', () => {
 
   test('a large message under the cap is scored', async () => {
     const message = largeMessage(450_000);
-    const started = Date.now();
     const result = await checker.check(message, { clientIp: '127.0.0.1' });
     assert.equal(result.Error, '');
     assert.equal(result.IsSpam, false);
     assert.ok(Number.isFinite(result.Score));
-    assert.ok(Date.now() - started < 10_000);
   });
 
   test('a base URL with a trailing slash works too', async () => {
@@ -146,7 +144,8 @@ describe('Rspamd client failures', () => {
       const elapsed = Date.now() - started;
       assert.equal(err.kind, 'timeout');
       assert.equal(err.message, `rspamd at http://127.0.0.1:${server.port} did not answer within 300 ms`);
-      assert.ok(elapsed >= 250 && elapsed < 3000, `took ${elapsed} ms`);
+      // Not before the deadline (no upper bound: tests never assert on how long things take).
+      assert.ok(elapsed >= 250, `took ${elapsed} ms`);
       assert.equal(server.connections, 1);
     } finally {
       await server.close();

@@ -148,7 +148,8 @@ describe('SpamAssassin client failures', () => {
       const elapsed = Date.now() - started;
       assert.equal(err.kind, 'timeout');
       assert.equal(err.message, `spamd at 127.0.0.1:${server.port} did not answer within 300 ms`);
-      assert.ok(elapsed >= 250 && elapsed < 3000, `took ${elapsed} ms`);
+      // Not before the deadline (no upper bound: tests never assert on how long things take).
+      assert.ok(elapsed >= 250, `took ${elapsed} ms`);
       assert.equal(server.connections, 1);
     } finally {
       await server.close();
@@ -161,10 +162,9 @@ describe('SpamAssassin client failures', () => {
       const checker = new SpamAssassinChecker({ host: '127.0.0.1', port: server.port, timeoutMs: 10_000 });
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 50);
-      const started = Date.now();
       const err = await checkError(checker.check(hamMessage(), {}, controller.signal));
       assert.equal(err.kind, 'aborted');
-      assert.ok(Date.now() - started < 2000);
+      // The 10 s deadline did not fire first: the error is the abort's.
       const pre = await checkError(checker.check(hamMessage(), {}, AbortSignal.abort()));
       assert.equal(pre.kind, 'aborted');
     } finally {
@@ -205,11 +205,9 @@ describe('SpamAssassin client failures', () => {
     const server = await startScriptedTcpServer(() => answer, { keepOpen: true });
     try {
       const checker = new SpamAssassinChecker({ host: '127.0.0.1', port: server.port, timeoutMs: 3000 });
-      const started = Date.now();
       const result = await checker.check(hamMessage(), {});
       assert.equal(result.IsSpam, true);
       assert.equal(result.Score, 7);
-      assert.ok(Date.now() - started < 1500, 'did not wait for the deadline');
     } finally {
       await server.close();
     }

@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { UI_CSP, uiRoutes } from '../../src/http/routes/ui/routes.ts';
 
 const DIST = fileURLToPath(new URL('../../dist/ui/', import.meta.url));

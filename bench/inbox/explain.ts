@@ -1,0 +1,200 @@
+// bench/inbox: where a slow request spends its time. For each request that missed its target, the
+// statements the storage adapter runs for it (mirroring SqliteStorage.list / PostgresStorage.list
+// and tags(), as read when this was written) are timed one by one against the benchmark's own
+// store, with their query plans. Diagnostics only: the server's numbers are the ones measured
+// over HTTP.
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import { parseSearch } from '../../src/search/query.ts';
+import { compileSearch as compilePostgres } from '../../src/storage/postgres/search-sql.ts';
+import { SUMMARY_COLUMNS } from '../../src/storage/rows.ts';
+import {
+  compileSearch as compileSqlite,
+  registerSearchFunctions,
+} from '../../src/storage/sqlite/search-sql.ts';
+import { median } from './latency.ts';
+
+export interface StatementCost {
+  label: string;
+  medianMs: number;
+  rows: number;
+  plan: string[];
+}
+
+export interface Diagnosis {
+  request: string;
+  statements: StatementCost[];
+}
+
+interface Statement {
+  label: string;
+  sql: string;
+  params: (string | number | unknown)[];
+}
+
+const RUNS = 5;
+const PREFIXED = SUMMARY_COLUMNS.split(', ')
+  .map((c) => `m.${c}`)
+  .join(', ');
+
+function sqliteStatements(search: string | null, start: number, limit: number): Statement[] {
+  const out: Statement[] = [
+    {
+      label: 'mailbox counts',
+      sql: 'SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages',
+      params: [],
+    },
+    {
+      label: 'tag list',
+      sql: `SELECT t.name AS name, count(mt.seq) AS messages FROM tags t
+            LEFT JOIN message_tags mt ON mt.tag_id = t.id GROUP BY t.id ORDER BY t.norm, t.name`,
+      params: [],
+    },
+  ];
+  const query = search ? parseSearch(search) : null;
+  if (!query || query.clauses.length === 0) {
+    out.push({
+      label: 'page rows',
+      sql: `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`,
+      params: [limit, start],
+    });
+    return out;
+  }
+  const c = compileSqlite(query);
+  const from = `messages m ${c.joinSearch ? 'LEFT JOIN message_search s ON s.seq = m.seq' : ''} WHERE ${c.where}`;
+  out.push(
+    {
+      label: 'page rows',
+      sql: `SELECT ${PREFIXED} FROM ${from} ORDER BY m.seq DESC LIMIT ? OFFSET ?`,
+      params: [...c.params, limit, start],
+    },
+    {
+      label: 'matched count',
+      sql: `SELECT count(*) AS n, coalesce(sum(m.read = 0), 0) AS unread FROM ${from}`,
+      params: c.params,
+    },
+  );
+  return out;
+}
+
+/** Times the SQLite statements behind each request in the database file `file` (opened read-only). */
+export function diagnoseSqlite(
+  file: string,
+  requests: { label: string; search: string | null; start: number }[],
+): Diagnosis[] {
+  const db = new DatabaseSync(file, { readOnly: true });
+  registerSearchFunctions(db);
+  try {
+    return requests.map((r) => ({
+      request: r.label,
+      statements: sqliteStatements(r.search, r.start, 50).map((s) => {
+        const stmt = db.prepare(s.sql);
+        const params = s.params as (string | number)[];
+        const times: number[] = [];
+        let rows = 0;
+        for (let i = 0; i < RUNS; i++) {
+          const t0 = performance.now();
+          rows = stmt.all(...params).length;
+          times.push(performance.now() - t0);
+        }
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${s.sql}`).all(...params) as { detail: string }[]).map(
+          (p) => p.detail,
+        );
+        return { label: s.label, medianMs: median(times), rows, plan };
+      }),
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+function postgresStatements(search: string | null, start: number, limit: number): Statement[] {
+  const out: Statement[] = [
+    {
+      label: 'mailbox counts',
+      sql: 'SELECT count(*) AS total, count(*) FILTER (WHERE NOT read) AS unread FROM messages',
+      params: [],
+    },
+    {
+      label: 'tag list',
+      sql: `SELECT t.name, count(mt.seq) AS messages FROM tags t LEFT JOIN message_tags mt ON mt.tag_id = t.id
+            GROUP BY t.id ORDER BY t.norm COLLATE "C", t.name COLLATE "C"`,
+      params: [],
+    },
+  ];
+  const query = search ? parseSearch(search) : null;
+  if (!query || query.clauses.length === 0) {
+    out.push({
+      label: 'page rows',
+      sql: `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT $1 OFFSET $2`,
+      params: [limit, start],
+    });
+    return out;
+  }
+  const paged = compilePostgres(query, 3);
+  const counted = compilePostgres(query);
+  const from = (where: string) => `messages m LEFT JOIN message_search s ON s.seq = m.seq WHERE ${where}`;
+  out.push(
+    {
+      label: 'page rows',
+      sql: `SELECT ${PREFIXED} FROM ${from(paged.where)} ORDER BY m.seq DESC LIMIT $1 OFFSET $2`,
+      params: [limit, start, ...paged.params],
+    },
+    {
+      label: 'matched count',
+      sql: `SELECT count(*) AS n, count(*) FILTER (WHERE NOT m.read) AS unread FROM ${from(counted.where)}`,
+      params: counted.params,
+    },
+  );
+  return out;
+}
+
+/** Times the PostgreSQL statements behind each request, with EXPLAIN ANALYZE plans. */
+export async function diagnosePostgres(
+  url: string,
+  requests: { label: string; search: string | null; start: number }[],
+): Promise<Diagnosis[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const out: Diagnosis[] = [];
+    for (const r of requests) {
+      const statements: StatementCost[] = [];
+      for (const s of postgresStatements(r.search, r.start, 50)) {
+        const times: number[] = [];
+        let rows = 0;
+        for (let i = 0; i < RUNS; i++) {
+          const t0 = performance.now();
+          rows = (await c.query(s.sql, s.params)).rowCount ?? 0;
+          times.push(performance.now() - t0);
+        }
+        const plan = (await c.query(`EXPLAIN (ANALYZE, BUFFERS) ${s.sql}`, s.params)).rows.map(
+          (p: Record<string, string>) => p['QUERY PLAN'] ?? '',
+        );
+        statements.push({ label: s.label, medianMs: median(times), rows, plan });
+      }
+      out.push({ request: r.label, statements });
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Plan lines printed per statement; the JSON results keep every line. */
+const PLAN_LINES = 8;
+
+/** Human-readable lines for a diagnosis (plans cut short; the JSON results have them whole). */
+export function formatDiagnoses(engine: string, ds: Diagnosis[]): string {
+  const lines: string[] = [];
+  for (const d of ds) {
+    lines.push(`\n${engine}: ${d.request}, statement by statement (median of ${RUNS}, one connection):`);
+    for (const s of d.statements) {
+      lines.push(`  ${s.medianMs.toFixed(2).padStart(9)} ms  ${s.label} (${s.rows} rows)`);
+      for (const p of s.plan.slice(0, PLAN_LINES)) lines.push(`               ${p}`);
+      if (s.plan.length > PLAN_LINES)
+        lines.push(`               … ${s.plan.length - PLAN_LINES} more plan lines in the JSON`);
+    }
+  }
+  return lines.join('\n');
+}

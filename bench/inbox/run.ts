@@ -1,0 +1,491 @@
+// bench/inbox: how the inbox holds up with a full store. Fills Mailroom (SQLite, then PostgreSQL)
+// with a realistic corpus over SMTP, then measures, one request at a time over keep-alive: list
+// pages and Mailpit-syntax searches (p50/p95/p99), the server's resident memory at idle and at
+// peak while those run, and the web UI's time to its first message row in Chromium. Mailpit runs
+// the same corpus and requests side by side when its binary is available.
+//
+//   node bench/inbox/run.ts [--messages 100000] [--engines sqlite,postgres] [--requests 200]
+//                           [--warmup 20] [--connections 32] [--ui-loads 5] [--seed 1]
+//                           [--explain auto|all|off] [--skip-peer]
+//
+// Prints one table per server (metric, value, target, PASS/FAIL) and writes the results as JSON to
+// bench/results/.
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnMailroom } from '../../test/helpers/process.ts';
+import { Corpus } from './corpus.ts';
+import { type Diagnosis, diagnosePostgres, diagnoseSqlite, formatDiagnoses } from './explain.ts';
+import { timeRequests } from './latency.ts';
+import { findMailpit, startMailpit } from './peer.ts';
+import { type ScratchDatabase, scratchDatabase } from './postgres.ts';
+import { Expectations, QUERIES, type QueryContext, queryPath, READ_TAG } from './queries.ts';
+import {
+  formatComparison,
+  formatTarget,
+  type QueryResult,
+  TARGETS,
+  type TargetResult,
+  writeJson,
+} from './report.ts';
+import { RssSampler, readMemory } from './rss.ts';
+import { fill } from './smtp-fill.ts';
+import { measureUi } from './ui.ts';
+
+/** A usage error: say what is wrong and stop, without a stack trace. */
+function usage(message: string): never {
+  process.stderr.write(`bench/inbox: ${message}\n(see bench/inbox/README.md for the flags)\n`);
+  process.exit(2);
+}
+
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        messages: { type: 'string', default: '100000' },
+        engines: { type: 'string', default: 'sqlite,postgres' },
+        requests: { type: 'string', default: '200' },
+        warmup: { type: 'string', default: '20' },
+        connections: { type: 'string', default: '32' },
+        'ui-loads': { type: 'string', default: '5' },
+        seed: { type: 'string', default: '1' },
+        explain: { type: 'string', default: 'auto' },
+        'skip-peer': { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+}
+const { values } = readArgs();
+
+function positive(name: string, min = 1): number {
+  const v = Number(values[name as keyof typeof values]);
+  if (!Number.isInteger(v) || v < min) usage(`--${name} must be a whole number of at least ${min}`);
+  return v;
+}
+
+const MESSAGES = positive('messages');
+const REQUESTS = positive('requests');
+const WARMUP = positive('warmup', 0);
+const CONNECTIONS = positive('connections');
+const UI_LOADS = positive('ui-loads');
+const SEED = positive('seed', 0);
+const EXPLAIN = String(values.explain);
+if (!['auto', 'all', 'off'].includes(EXPLAIN)) usage('--explain must be auto, all or off');
+const ENGINES = String(values.engines)
+  .split(',')
+  .map((e) => e.trim())
+  .filter(Boolean);
+for (const e of ENGINES)
+  if (e !== 'sqlite' && e !== 'postgres') usage(`unknown engine "${e}" (sqlite, postgres)`);
+
+const t0 = performance.now();
+function log(line: string): void {
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+}
+
+// --- Clean-up: servers, scratch databases and directories go away on any exit. ---------------
+
+const children = new Set<ChildProcess>();
+const cleanups: (() => Promise<void> | void)[] = [];
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+let cleaning: Promise<void> | null = null;
+/** Set by SIGINT/SIGTERM: nothing new is started after it. */
+let aborted = false;
+
+/** Runs the pending clean-ups, newest first; concurrent callers share one run. */
+function runCleanups(): Promise<void> {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop()!;
+      try {
+        await fn();
+      } catch (err) {
+        log(`clean-up step failed: ${(err as Error).message}`);
+      }
+    }
+  })().finally(() => {
+    cleaning = null;
+  });
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    aborted = true;
+    log(`${signal}: stopping servers and removing scratch data`);
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+// --- HTTP helpers. ------------------------------------------------------------------------------
+
+interface ListJson {
+  total: number;
+  unread: number;
+  messages_count: number;
+  messages: { Created: string }[];
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+/** Sum of mailroom_messages_parsed_total over its labels; null when the server has no such metric. */
+async function parsedCount(base: string): Promise<number | null> {
+  const res = await fetch(`${base}/metrics`);
+  const text = await res.text();
+  if (!res.ok) return null;
+  let parsed: number | null = null;
+  for (const m of text.matchAll(/^mailroom_messages_parsed_total(?:\{[^}]*\})? (\d+)/gm)) {
+    parsed = (parsed ?? 0) + Number(m[1]);
+  }
+  return parsed;
+}
+
+/**
+ * Waits until the server lists every message, has parsed them all (when it reports parsing), and
+ * finds the last message's marker word. Returns the seconds this took.
+ */
+async function waitSearchable(base: string, corpus: Corpus): Promise<number> {
+  const started = performance.now();
+  const timeoutMs = Math.max(120_000, corpus.count * 5);
+  let lastLog = started;
+  for (;;) {
+    const list = await getJson<ListJson>(`${base}/api/v1/messages?limit=1`);
+    const parsed = await parsedCount(base);
+    if (list.total > corpus.count)
+      throw new Error(`the store holds ${list.total} messages, ${corpus.count} were sent`);
+    // The search runs only once the counts are there, so polling does not load the server meanwhile.
+    const counted = list.total === corpus.count && (parsed === null || parsed >= corpus.count);
+    const found =
+      counted &&
+      (await getJson<ListJson>(`${base}/api/v1/search?limit=1&query=${corpus.marker}`)).messages_count > 0;
+    if (found) return (performance.now() - started) / 1000;
+    const now = performance.now();
+    const state = `stored ${list.total}/${corpus.count}, parsed ${parsed ?? 'n/a'}, last message ${counted ? 'not found yet' : 'not searched yet'}`;
+    if (now - started > timeoutMs) throw new Error(`not searchable after ${timeoutMs / 1000} s: ${state}`);
+    if (now - lastLog > 5000) {
+      log(`  waiting: ${state}`);
+      lastLog = now;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Marks the messages tagged READ_TAG as read, so is:unread has something to leave out. */
+async function markSomeRead(base: string): Promise<void> {
+  const res = await fetch(`${base}/api/v1/messages`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ Search: `tag:${READ_TAG}`, Read: true }),
+  });
+  const text = await res.text();
+  if (!res.ok)
+    throw new Error(`PUT /api/v1/messages (mark tag:${READ_TAG} read): ${res.status} ${text.slice(0, 300)}`);
+}
+
+/** Created times of two stored messages, a quarter and three quarters of the way back. */
+async function queryContext(base: string, count: number): Promise<QueryContext> {
+  const at = async (start: number) => {
+    const page = await getJson<ListJson>(`${base}/api/v1/messages?limit=1&start=${start}`);
+    const created = page.messages[0]?.Created;
+    if (!created) throw new Error(`no message at position ${start}`);
+    return created;
+  };
+  const before = await at(Math.floor(count / 4));
+  const after = await at(Math.min(count - 1, Math.floor((count * 3) / 4)));
+  return { count, after, before };
+}
+
+// --- One server. -------------------------------------------------------------------------------
+
+interface Server {
+  base: string;
+  smtpPort: number;
+  pid: number;
+  /** Things to say about this server's answers to particular queries. */
+  notes: (name: string) => string | undefined;
+}
+
+/** Fill, wait, then latency and memory; fills `result` as it goes so a failure keeps what ran. */
+async function measureServer(server: Server, corpus: Corpus, result: TargetResult): Promise<void> {
+  const expectations = new Expectations();
+  // The empty server, settled, as a baseline for the numbers after the fill.
+  await new Promise((r) => setTimeout(r, 2000));
+  const empty = readMemory(server.pid);
+  log(`${result.target}: filling ${corpus.count} messages over ${CONNECTIONS} SMTP sessions`);
+  const fillSampler = new RssSampler(server.pid);
+  let fillPeak: ReturnType<RssSampler['stop']>;
+  let filled: Awaited<ReturnType<typeof fill>>;
+  let readySeconds: number;
+  try {
+    filled = await fill(server.smtpPort, corpus, {
+      connections: CONNECTIONS,
+      onMessage: (_, view) => expectations.add(view),
+      progress: (line) => log(line),
+    });
+    log(`${result.target}: sent in ${filled.seconds.toFixed(1)} s; waiting until all are searchable`);
+    readySeconds = await waitSearchable(server.base, corpus);
+  } finally {
+    fillPeak = fillSampler.stop();
+  }
+  result.fill = {
+    messages: filled.messages,
+    seconds: filled.seconds,
+    perSecond: filled.messages / filled.seconds,
+    pipelined: filled.pipelined,
+    readySeconds,
+  };
+  await markSomeRead(server.base);
+
+  // Idle: nothing in flight for a few seconds.
+  await new Promise((r) => setTimeout(r, 3000));
+  const idle = readMemory(server.pid);
+  const ctx = await queryContext(server.base, corpus.count);
+
+  log(`${result.target}: ${QUERIES.length} requests × ${REQUESTS} (after ${WARMUP} warm-up)`);
+  const sampler = new RssSampler(server.pid);
+  try {
+    for (const [i, q] of QUERIES.entries()) {
+      const p = queryPath(q, ctx);
+      const timing = await timeRequests(`${server.base}${p}`, WARMUP, REQUESTS);
+      const first = timing.first as ListJson;
+      const isList = q.search === null;
+      const start = q.start?.(ctx) ?? 0;
+      const expectedReturned = Math.max(0, Math.min(50, corpus.count - start));
+      const qr: QueryResult = {
+        name: q.name,
+        path: p,
+        matched: isList ? first.total : first.messages_count,
+        expected: isList ? corpus.count : expectations.counts[i]!,
+        returned: first.messages.length,
+        requests: REQUESTS,
+        p50: timing.p50,
+        p95: timing.p95,
+        p99: timing.p99,
+        max: timing.max,
+        pass: timing.p95 < TARGETS.p95Ms,
+        note: server.notes(q.name),
+      };
+      if (isList && qr.returned !== expectedReturned) {
+        result.warnings.push(`${q.name}: ${qr.returned} messages returned, ${expectedReturned} expected`);
+      }
+      if (!qr.note && qr.expected !== null && qr.matched !== qr.expected) {
+        result.warnings.push(`${q.name}: ${qr.matched} matched, the corpus has ${qr.expected}`);
+      }
+      result.queries.push(qr);
+      log(
+        `  ${q.name}: p50 ${timing.p50.toFixed(1)} p95 ${timing.p95.toFixed(1)} p99 ${timing.p99.toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    result.loadAverage = os.loadavg()[0]!;
+    const peak = sampler.stop();
+    result.rss = {
+      emptyBytes: empty?.rssBytes ?? null,
+      idleBytes: idle?.rssBytes ?? null,
+      idleAnonBytes: idle?.anonBytes ?? null,
+      idleFileBytes: idle?.fileBytes ?? null,
+      peakDuringFillBytes: fillPeak.peakBytes || null,
+      peakDuringLatencyBytes: peak.peakBytes || null,
+      peakSource: peak.source,
+    };
+  }
+}
+
+/** The requests to break down statement by statement (per --explain). */
+function toDiagnose(result: TargetResult): { label: string; search: string | null; start: number }[] {
+  if (EXPLAIN === 'off') return [];
+  const ctxFromPath = (p: string) => new URL(p, 'http://x');
+  return result.queries
+    .filter((q) => EXPLAIN === 'all' || !q.pass)
+    .map((q) => {
+      const u = ctxFromPath(q.path);
+      return {
+        label: `${q.name} (${u.searchParams.get('query') ?? 'list'})`,
+        search: u.searchParams.get('query'),
+        start: Number(u.searchParams.get('start') ?? 0),
+      };
+    });
+}
+
+async function benchMailroom(engine: 'sqlite' | 'postgres', corpus: Corpus): Promise<TargetResult> {
+  const result: TargetResult = {
+    target: `mailroom/${engine}`,
+    queries: [],
+    ui: null,
+    diagnoses: [],
+    warnings: [],
+  };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-inbox-'));
+  cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  let db: ScratchDatabase | null = null;
+  if (engine === 'postgres') {
+    db = await scratchDatabase();
+    cleanups.push(() => db!.drop());
+  }
+  const server = await spawnMailroom(
+    ['--data-dir', dataDir, '--retain-messages', '0', ...(db ? ['--database-url', db.url] : [])],
+    { MAILROOM_LOG_LEVEL: 'warn' },
+  );
+  track(server.child);
+  cleanups.push(async () => {
+    await server.stop();
+  });
+  const base = `http://127.0.0.1:${server.httpPort}`;
+  try {
+    await measureServer(
+      { base, smtpPort: server.smtpPort, pid: server.child.pid!, notes: () => undefined },
+      corpus,
+      result,
+    );
+    log(`${result.target}: UI, ${UI_LOADS} loads in Chromium`);
+    result.ui = await measureUi(base, UI_LOADS);
+  } catch (err) {
+    result.error = (err as Error).message;
+    log(`${result.target} failed: ${result.error}\n${server.output.slice(-20).join('\n')}`);
+  }
+  await server.stop();
+
+  const requests = toDiagnose(result);
+  if (requests.length > 0) {
+    log(`${result.target}: statement costs of ${requests.length} request(s) over target`);
+    try {
+      const ds: Diagnosis[] = db
+        ? await diagnosePostgres(db.url, requests)
+        : diagnoseSqlite(path.join(dataDir, 'mailroom.db'), requests);
+      result.diagnoses = ds;
+    } catch (err) {
+      result.warnings.push(`diagnostics failed: ${(err as Error).message}`);
+    }
+  }
+  await runCleanups();
+  return result;
+}
+
+async function benchMailpit(corpus: Corpus): Promise<TargetResult | { target: string; skipped: string }> {
+  const found = findMailpit();
+  if ('skipped' in found) return { target: 'mailpit', skipped: found.skipped };
+  const result: TargetResult = { target: 'mailpit', queries: [], ui: null, diagnoses: [], warnings: [] };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-mailpit-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const peer = await startMailpit(found.bin, dir);
+  track(peer.child);
+  cleanups.push(() => peer.stop());
+  result.version = peer.version;
+  const notes = new Map(QUERIES.filter((q) => q.mailpitNote).map((q) => [q.name, q.mailpitNote!]));
+  try {
+    await measureServer(
+      {
+        base: `http://127.0.0.1:${peer.httpPort}`,
+        smtpPort: peer.smtpPort,
+        pid: peer.child.pid!,
+        notes: (name) => notes.get(name),
+      },
+      corpus,
+      result,
+    );
+  } catch (err) {
+    result.error = (err as Error).message;
+    log(`mailpit failed: ${result.error}\n${peer.output.slice(-20).join('\n')}`);
+  }
+  await runCleanups();
+  return result;
+}
+
+/** The 1-minute load average as text, and a warning when the machine was busy at the start. */
+const loadAtStart = os.loadavg()[0]!.toFixed(2);
+const busyAtStart =
+  os.loadavg()[0]! > os.cpus().length / 2
+    ? `the machine was busy when the benchmark started (load average ${loadAtStart} on ${os.cpus().length} CPUs); latencies include that noise`
+    : null;
+
+async function main(): Promise<void> {
+  if (busyAtStart) log(`warning: ${busyAtStart}`);
+  const corpus = new Corpus({ seed: SEED, count: MESSAGES });
+  const results: TargetResult[] = [];
+  let peerSkipped: string | null = null;
+  for (const engine of ENGINES as ('sqlite' | 'postgres')[]) {
+    if (aborted) break;
+    try {
+      results.push(await benchMailroom(engine, corpus));
+    } catch (err) {
+      await runCleanups();
+      results.push({
+        target: `mailroom/${engine}`,
+        error: (err as Error).message,
+        queries: [],
+        ui: null,
+        diagnoses: [],
+        warnings: [],
+      });
+    }
+  }
+  if (values['skip-peer']) peerSkipped = 'skipped (--skip-peer)';
+  else if (!aborted) {
+    try {
+      const peer = await benchMailpit(corpus);
+      if ('skipped' in peer) peerSkipped = peer.skipped;
+      else results.push(peer);
+    } catch (err) {
+      await runCleanups();
+      results.push({
+        target: 'mailpit',
+        error: (err as Error).message,
+        queries: [],
+        ui: null,
+        diagnoses: [],
+        warnings: [],
+      });
+    }
+  }
+
+  console.log(
+    `\n## bench/inbox: ${MESSAGES.toLocaleString('en-US')} messages (seed ${SEED}), ${os.cpus().length} CPUs, Node ${process.version}, load average ${loadAtStart} at start`,
+  );
+  if (busyAtStart) console.log(`\nwarning: ${busyAtStart}`);
+  for (const r of results) {
+    console.log(formatTarget(r, REQUESTS, WARMUP));
+    if (r.diagnoses.length > 0) console.log(formatDiagnoses(r.target, r.diagnoses));
+  }
+  console.log(peerSkipped ? `\nPeer (Mailpit): ${peerSkipped}.` : '');
+  const comparison = formatComparison(results);
+  if (comparison) console.log(comparison);
+  const file = writeJson({
+    options: {
+      messages: MESSAGES,
+      engines: ENGINES,
+      requests: REQUESTS,
+      warmup: WARMUP,
+      connections: CONNECTIONS,
+      uiLoads: UI_LOADS,
+      seed: SEED,
+      peer: peerSkipped ?? 'ran',
+      loadAverageAtStart: Number(loadAtStart),
+    },
+    results,
+  });
+  console.log(`\nResults written to ${path.relative(process.cwd(), file)}`);
+  if (results.some((r) => r.error)) process.exitCode = 1;
+}
+
+try {
+  await main();
+} finally {
+  await runCleanups();
+}

@@ -1,0 +1,180 @@
+// Thin typed client for the Mailpit-compatible API v1 on the same origin. Every call throws an
+// ApiError carrying the status and the server's problem detail, so callers can show it.
+import type { ListResponse, Message, SpamResult, WebUiConfig } from './types.ts';
+
+/** A failed API call: the HTTP status (0 when the network failed) and a readable reason. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  let detail = `${res.status} ${res.statusText}`.trim();
+  try {
+    const text = await res.text();
+    if (text) {
+      try {
+        const body = JSON.parse(text) as { detail?: string; Error?: string };
+        detail = body.detail ?? body.Error ?? text;
+      } catch {
+        detail = text.slice(0, 300);
+      }
+    }
+  } catch {
+    // Keep the status line.
+  }
+  return new ApiError(res.status, detail);
+}
+
+async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(path, { credentials: 'same-origin', ...init });
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new ApiError(0, 'The server cannot be reached.');
+  }
+  if (!res.ok) throw await failure(res);
+  return res;
+}
+
+async function json<T>(path: string, init?: RequestInit): Promise<T> {
+  return (await request(path, init)).json() as Promise<T>;
+}
+
+function send(method: string, path: string, body?: unknown): Promise<Response> {
+  return request(path, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+const tz = (() => {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch {
+    return '';
+  }
+})();
+
+const enc = encodeURIComponent;
+
+/** One page of the mailbox, or of a search when `query` is not blank. Newest first. */
+export function listMessages(
+  query: string,
+  start: number,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<ListResponse> {
+  const path = query.trim()
+    ? `/api/v1/search?query=${enc(query)}&start=${start}&limit=${limit}${tz ? `&tz=${enc(tz)}` : ''}`
+    : `/api/v1/messages?start=${start}&limit=${limit}`;
+  return json<ListResponse>(path, { signal });
+}
+
+export function getMessage(id: string, signal?: AbortSignal): Promise<Message> {
+  return json<Message>(`/api/v1/message/${enc(id)}`, { signal });
+}
+
+export function getHeaders(id: string, signal?: AbortSignal): Promise<Record<string, string[]>> {
+  return json<Record<string, string[]>>(`/api/v1/message/${enc(id)}/headers`, { signal });
+}
+
+export function getSpamCheck(id: string, signal?: AbortSignal): Promise<SpamResult> {
+  return json<SpamResult>(`/api/v1/message/${enc(id)}/sa-check`, { signal });
+}
+
+export function getTags(): Promise<string[]> {
+  return json<string[] | null>('/api/v1/tags').then((t) => t ?? []);
+}
+
+export function getWebUi(): Promise<WebUiConfig> {
+  return json<WebUiConfig>('/api/v1/webui');
+}
+
+/** Marks messages read or unread; no ids means every message. */
+export async function setRead(ids: string[] | 'all', read: boolean): Promise<void> {
+  await send('PUT', '/api/v1/messages', ids === 'all' ? { Read: read } : { IDs: ids, Read: read });
+}
+
+/** Deletes messages; 'all' empties the mailbox. */
+export async function deleteMessages(ids: string[] | 'all'): Promise<void> {
+  await send('DELETE', '/api/v1/messages', ids === 'all' ? undefined : { IDs: ids });
+}
+
+/** Deletes every message a search matches. */
+export async function deleteSearch(query: string): Promise<void> {
+  await send('DELETE', `/api/v1/search?query=${enc(query)}${tz ? `&tz=${enc(tz)}` : ''}`);
+}
+
+/** Replaces the tags of the given messages. */
+export async function setTags(ids: string[], tags: string[]): Promise<void> {
+  await send('PUT', '/api/v1/tags', { IDs: ids, Tags: tags });
+}
+
+export const urls = {
+  raw: (id: string, download = false) => `/api/v1/message/${enc(id)}/raw${download ? '?dl=1' : ''}`,
+  part: (id: string, partId: string) => `/api/v1/message/${enc(id)}/part/${enc(partId)}`,
+  thumb: (id: string, partId: string) => `/api/v1/message/${enc(id)}/part/${enc(partId)}/thumb`,
+  view: (id: string, remote: boolean) => `/view/${enc(id)}.html?embed=1${remote ? '&remote=1' : ''}`,
+  events: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`,
+};
+
+/**
+ * How many remote resources the server blocked in the message's HTML (its
+ * X-Mailroom-Remote-Blocked header); 0 when unknown.
+ */
+export async function remoteBlockedCount(id: string, signal?: AbortSignal): Promise<number> {
+  try {
+    const res = await fetch(urls.view(id, false), { method: 'HEAD', signal });
+    const n = Number(res.headers.get('X-Mailroom-Remote-Blocked') ?? '0');
+    return Number.isFinite(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The first `maxBytes` of a text resource without downloading the rest (the stream is cancelled),
+ * and whether there was more.
+ */
+export async function fetchTextPrefix(
+  path: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<{ text: string; truncated: boolean }> {
+  const res = await request(path, { signal });
+  if (!res.body) {
+    const text = await res.text();
+    return { text: text.slice(0, maxBytes), truncated: text.length > maxBytes };
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > maxBytes) {
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+  }
+  const all = new Uint8Array(Math.min(size, maxBytes));
+  let at = 0;
+  for (const c of chunks) {
+    const take = Math.min(c.byteLength, all.byteLength - at);
+    all.set(c.subarray(0, take), at);
+    at += take;
+    if (at >= all.byteLength) break;
+  }
+  return { text: new TextDecoder('utf-8').decode(all), truncated };
+}

@@ -1,0 +1,79 @@
+// Mailboxes (all, unread, with attachments), the tags in use, and the live-connection state.
+import type { ComponentChildren } from 'preact';
+import { formatCount } from '../format.ts';
+import type { LiveStatus } from '../live.ts';
+import { IconInbox, IconPaperclip, IconTag, IconUnread } from './Icons.tsx';
+import { SafeText } from './SafeText.tsx';
+
+interface Props {
+  query: string;
+  total: number;
+  unread: number;
+  tags: string[];
+  live: LiveStatus;
+  version: string;
+  onQuery(q: string): void;
+}
+
+/** The query a tag link runs (quoted when the name has spaces). */
+export function tagQuery(tag: string): string {
+  return /[\s"]/.test(tag) ? `tag:"${tag.replace(/"/g, '')}"` : `tag:${tag}`;
+}
+
+export function Sidebar(p: Props) {
+  const item = (q: string, label: string, icon: ComponentChildren, count?: number) => (
+    <li>
+      <button
+        type="button"
+        class={`nav-item ${p.query === q ? 'active' : ''}`}
+        aria-current={p.query === q ? 'page' : undefined}
+        onClick={() => p.onQuery(q)}
+      >
+        {icon}
+        <span class="nav-label">{label}</span>
+        {count !== undefined && count > 0 && <span class="nav-count">{formatCount(count)}</span>}
+      </button>
+    </li>
+  );
+  return (
+    <nav class="sidebar" aria-label="Mailboxes">
+      <ul class="nav-list">
+        {item('', 'Inbox', <IconInbox />, p.total)}
+        {item('is:unread', 'Unread', <IconUnread />, p.unread)}
+        {item('has:attachment', 'Attachments', <IconPaperclip />)}
+      </ul>
+      {p.tags.length > 0 && (
+        <>
+          <h2 class="nav-heading">Tags</h2>
+          <ul class="nav-list tags-list">
+            {p.tags.map((t) => {
+              const q = tagQuery(t);
+              return (
+                <li key={t}>
+                  <button
+                    type="button"
+                    class={`nav-item ${p.query === q ? 'active' : ''}`}
+                    aria-current={p.query === q ? 'page' : undefined}
+                    onClick={() => p.onQuery(q)}
+                  >
+                    <IconTag size={16} />
+                    <span class="nav-label">
+                      <SafeText text={t} max={60} />
+                    </span>
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+      <div class="sidebar-foot">
+        <span class={`live live-${p.live}`} role="status" title="Live updates">
+          <span class="live-dot" aria-hidden="true" />
+          {p.live === 'live' ? 'Live' : p.live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+        </span>
+        {p.version && <span class="muted version">v{p.version}</span>}
+      </div>
+    </nav>
+  );
+}
