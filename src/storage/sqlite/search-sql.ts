@@ -81,13 +81,22 @@ function compileTerm(
         search: true,
       };
     }
-    case 'header':
+    case 'header': {
+      // Custom headers have their lines in the trigram index: candidates first. For any header,
       // LIKE (native) narrows the rows before the exact per-line test (a JS function) runs.
+      let candidates = '';
+      if (term.name.startsWith('x-')) {
+        const parts = [trigramExpression(['s_xheaders'], `${term.name}:`)];
+        if ([...term.value].length >= TRIGRAM) parts.push(trigramExpression(['s_xheaders'], term.value));
+        params.push(parts.join(' AND '));
+        candidates = 'm.seq IN (SELECT rowid FROM message_fields WHERE message_fields MATCH ?) AND ';
+      }
       params.push(`%${likeEscape(term.name)}:%${likeEscape(term.value)}%`, term.name, term.value);
       return {
-        sql: "coalesce(s.s_headers, '') LIKE ? ESCAPE '\\' AND mr_header_match(s.s_headers, ?, ?)",
+        sql: `${candidates}coalesce(s.s_headers, '') LIKE ? ESCAPE '\\' AND mr_header_match(s.s_headers, ?, ?)`,
         search: true,
       };
+    }
     case 'tag':
       params.push(normalize(term.name));
       return {

@@ -70,6 +70,14 @@ function pruneUnusedTags(db: DatabaseSync): void {
   ).run();
 }
 
+/** The `x-…` lines of a normalised header text: what the trigram index holds of the headers. */
+export function customHeaderLines(headers: string): string {
+  return headers
+    .split('\n')
+    .filter((line) => line.startsWith('x-'))
+    .join('\n');
+}
+
 function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage): void {
   const d = searchColumns(parsed);
   stmt(
@@ -83,9 +91,9 @@ function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage): void 
   stmt(db, 'DELETE FROM message_fields WHERE rowid = ?').run(seq);
   stmt(
     db,
-    `INSERT INTO message_fields (rowid, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(seq, d.from, d.to, d.cc, d.bcc, d.replyTo, d.subject, d.messageId);
+    `INSERT INTO message_fields (rowid, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, s_xheaders)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(seq, d.from, d.to, d.cc, d.bcc, d.replyTo, d.subject, d.messageId, customHeaderLines(d.headers));
 }
 
 function saveOneParsed(db: DatabaseSync, record: ParsedRecord): number {
