@@ -68,3 +68,7 @@ CREATE TRIGGER messages_count_delete AFTER DELETE ON messages
 CREATE TRIGGER messages_count_update AFTER UPDATE ON messages
   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
   EXECUTE FUNCTION mailbox_counts_update();
+
+-- has:attachment and has:inline count and page through small partial indexes instead of a scan.
+CREATE INDEX messages_with_attachments ON messages (seq) WHERE attachment_count > 0;
+CREATE INDEX messages_with_inline ON messages (seq) WHERE inline_count > 0;

@@ -19,3 +19,7 @@ CREATE VIRTUAL TABLE message_fields USING fts5 (
 -- Existing rows are indexed when they are parsed again (migration 002 marked them pending).
 INSERT INTO message_fields (rowid, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, s_xheaders)
 SELECT seq, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, '' FROM message_search;
+
+-- has:attachment and has:inline count and page through small partial indexes instead of a scan.
+CREATE INDEX messages_with_attachments ON messages (seq) WHERE attachment_count > 0;
+CREATE INDEX messages_with_inline ON messages (seq) WHERE inline_count > 0;
