@@ -188,7 +188,8 @@ export class PostgresStorage implements Storage {
   }
 
   delete(selection: Selection): Promise<string[]> {
-    return retryTransient(() => this.inTransaction((db) => deleteMessages(db, selection)));
+    // Each chunk commits on its own (see write-ops.ts); a retry finds only what is left.
+    return retryTransient(() => deleteMessages(this.pool, selection));
   }
 
   async tags(): Promise<string[]> {

@@ -208,6 +208,9 @@ export async function selectedRows(
  * deadlocking (a mark-read of 15,000 messages against a running parse backlog did). `$n` holds
  * the seqs.
  */
+/** Rows per statement in bulk read-state changes and deletes. */
+export const BULK_CHUNK = 1000;
+
 function lockInOrder(n: number): string {
   return `SELECT seq FROM messages WHERE seq = ANY($${n}::bigint[]) ORDER BY seq FOR UPDATE`;
 }
@@ -222,12 +225,17 @@ export async function setRead(db: Db, selection: Selection, read: boolean): Prom
     return rows.map((r) => r.id);
   }
   const rows = await selectedRows(db, selection, read ? 'NOT m.read' : 'm.read');
-  if (rows.length === 0) return [];
-  const res = await db.query<{ id: string }>(
-    `UPDATE messages m SET read = $1 FROM (${lockInOrder(2)}) l WHERE m.seq = l.seq AND m.read <> $1 RETURNING m.id`,
-    [read, rows.map((r) => r.seq)],
-  );
-  return res.rows.map((r) => r.id);
+  const changed: string[] = [];
+  // Chunks commit one by one: a running parse backlog updates the same rows, and one statement
+  // over tens of thousands of rows would wait behind every batch of it.
+  for (let i = 0; i < rows.length; i += BULK_CHUNK) {
+    const res = await db.query<{ id: string }>(
+      `UPDATE messages m SET read = $1 FROM (${lockInOrder(2)}) l WHERE m.seq = l.seq AND m.read <> $1 RETURNING m.id`,
+      [read, rows.slice(i, i + BULK_CHUNK).map((r) => r.seq)],
+    );
+    for (const r of res.rows) changed.push(r.id);
+  }
+  return changed;
 }
 
 /** Raw and parsed bodies, search rows and tag links go with their message through ON DELETE CASCADE. */
@@ -238,11 +246,14 @@ export async function deleteMessages(db: Db, selection: Selection): Promise<stri
   } else {
     const rows = await selectedRows(db, selection);
     if (rows.length === 0) return [];
-    const res = await db.query<{ id: string }>(
-      `DELETE FROM messages m USING (${lockInOrder(1)}) l WHERE m.seq = l.seq RETURNING m.id`,
-      [rows.map((r) => r.seq)],
-    );
-    ids = res.rows.map((r) => r.id);
+    ids = [];
+    for (let i = 0; i < rows.length; i += BULK_CHUNK) {
+      const res = await db.query<{ id: string }>(
+        `DELETE FROM messages m USING (${lockInOrder(1)}) l WHERE m.seq = l.seq RETURNING m.id`,
+        [rows.slice(i, i + BULK_CHUNK).map((r) => r.seq)],
+      );
+      for (const r of res.rows) ids.push(r.id);
+    }
   }
   if (ids.length > 0) await pruneUnusedTags(db);
   return ids;
