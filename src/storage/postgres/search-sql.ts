@@ -1,31 +1,13 @@
 // Compiles a parsed search (src/search/ast.ts) to a PostgreSQL WHERE clause over `messages m`;
 // conditions on the search row are subqueries on `message_search`, so each can use its index. Free text uses the GIN-indexed tsvector of pre-tokenised words with
 // the 'simple' configuration; fields use the normalised columns; values are always parameters.
-import type { SearchField, SearchQuery, SearchTerm } from '../../search/ast.ts';
+import type { SearchQuery, SearchTerm } from '../../search/ast.ts';
 import { normalize } from '../../search/text.ts';
+import { containsPattern, fieldColumns, likeEscape } from '../search-columns.ts';
 
 export interface CompiledSearch {
   where: string;
   params: unknown[];
-}
-
-const FIELD_COLUMNS: Record<Exclude<SearchField, 'addressed'>, string> = {
-  from: 's_from',
-  to: 's_to',
-  cc: 's_cc',
-  bcc: 's_bcc',
-  'reply-to': 's_reply_to',
-  subject: 's_subject',
-  'message-id': 's_message_id',
-};
-
-/** `value` with LIKE's wildcard characters escaped (backslash is PostgreSQL's default escape). */
-function likeEscape(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function containsPattern(value: string): string {
-  return `%${likeEscape(value)}%`;
 }
 
 /** The tsquery for one text term: each word as a prefix, or the words as one phrase. */
@@ -50,11 +32,11 @@ function compileTerm(term: SearchTerm, p: (v: unknown) => string): string {
     case 'field': {
       // Trigram GIN indexes (migration 003) serve LIKE '%…%' for three characters or more.
       const pattern = p(containsPattern(term.value));
-      const cols =
-        term.field === 'addressed'
-          ? ['s_from', 's_to', 's_cc', 's_bcc', 's_reply_to']
-          : [FIELD_COLUMNS[term.field]];
-      return searchRow(cols.map((c) => `${c} LIKE ${pattern}`).join(' OR '));
+      return searchRow(
+        fieldColumns(term.field)
+          .map((c) => `${c} LIKE ${pattern}`)
+          .join(' OR '),
+      );
     }
     case 'header': {
       // LIKE (trigram-indexed) narrows the rows; the regex then checks name and value share a line.

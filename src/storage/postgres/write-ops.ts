@@ -2,10 +2,11 @@
 // spool committer can run several inside one transaction.
 import type pg from 'pg';
 import type { SpoolEntry } from '../../domain/message.ts';
-import { cleanTag, MAX_TAGS_PER_MESSAGE } from '../../domain/tags.ts';
+import { cleanTag } from '../../domain/tags.ts';
 import { normalize } from '../../search/text.ts';
 import type { ParsedRecord, RetentionLimits, Selection } from '../ports.ts';
 import { searchColumns, summaryColumns } from '../rows.ts';
+import { cleanTags } from '../search-columns.ts';
 import { compileSearch } from './search-sql.ts';
 
 export type Db = pg.Pool | pg.PoolClient;
@@ -60,22 +61,6 @@ export async function insertSpool(db: Db, entries: readonly SpoolEntry[]): Promi
       params,
     );
   }
-}
-
-/** Valid, distinct (by normal form) tag names, capped per message. */
-export function cleanTags(names: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const raw of names) {
-    const name = cleanTag(raw);
-    if (!name) continue;
-    const norm = normalize(name);
-    if (seen.has(norm)) continue;
-    seen.add(norm);
-    out.push(name);
-    if (out.length === MAX_TAGS_PER_MESSAGE) break;
-  }
-  return out;
 }
 
 /** Ids of tags with these names' normal forms, created with these spellings when new. */

@@ -3,26 +3,16 @@
 // caller when `joinSearch` is set). Values are always parameters; the FTS5 expressions are built
 // from tokens that hold only letters and digits (src/search/text.ts), so quoting them is enough.
 import type { DatabaseSync } from 'node:sqlite';
-import type { SearchField, SearchQuery, SearchTerm } from '../../search/ast.ts';
+import type { SearchQuery, SearchTerm } from '../../search/ast.ts';
 import { headerMatches } from '../../search/match.ts';
 import { normalize } from '../../search/text.ts';
+import { containsPattern, fieldColumns, likeEscape } from '../search-columns.ts';
 
 export interface CompiledSearch {
   where: string;
   params: (string | number)[];
   joinSearch: boolean;
 }
-
-const FIELD_COLUMNS: Record<Exclude<SearchField, 'addressed'>, string> = {
-  from: 's_from',
-  to: 's_to',
-  cc: 's_cc',
-  bcc: 's_bcc',
-  'reply-to': 's_reply_to',
-  subject: 's_subject',
-  'message-id': 's_message_id',
-};
-const ADDRESS_COLUMNS = ['s_from', 's_to', 's_cc', 's_bcc', 's_reply_to'];
 
 /** The trigram index finds substrings of at least this many characters. */
 const TRIGRAM = 3;
@@ -32,28 +22,18 @@ export function trigramExpression(columns: readonly string[], value: string): st
   return `{${columns.join(' ')}}: "${value.replaceAll('"', '""')}"`;
 }
 
+/** The FTS5 query for one text term: each word as a prefix, or the words as one phrase. */
+export function ftsExpression(words: readonly string[], phrase: boolean): string {
+  if (phrase) return `"${words.join(' ')}"`;
+  return words.map((w) => `"${w}"*`).join(' AND ');
+}
+
 export interface CompileOptions {
   /**
    * For the page query: a date range must not steer SQLite onto the received_at index, which would
    * sort every matching row to find the newest 50; walking seq backwards stops after 50.
    */
   page?: boolean;
-}
-
-/** `value` with LIKE's wildcard characters escaped (ESCAPE '\\'). */
-export function likeEscape(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** A LIKE pattern matching `value` anywhere. */
-export function containsPattern(value: string): string {
-  return `%${likeEscape(value)}%`;
-}
-
-/** The FTS5 query for one text term: each word as a prefix, or the words as one phrase. */
-export function ftsExpression(words: readonly string[], phrase: boolean): string {
-  if (phrase) return `"${words.join(' ')}"`;
-  return words.map((w) => `"${w}"*`).join(' AND ');
 }
 
 function compileTerm(
@@ -66,7 +46,7 @@ function compileTerm(
       params.push(ftsExpression(term.words, term.phrase));
       return { sql: 'm.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)', search: false };
     case 'field': {
-      const columns = term.field === 'addressed' ? ADDRESS_COLUMNS : [FIELD_COLUMNS[term.field]];
+      const columns = fieldColumns(term.field);
       if ([...term.value].length >= TRIGRAM) {
         params.push(trigramExpression(columns, term.value));
         return {

@@ -2,11 +2,12 @@
 // database and plain (structured-clone) arguments; the writer wraps a batch of ops in one transaction.
 import type { DatabaseSync } from 'node:sqlite';
 import type { ParsedMessage, SpoolEntry } from '../../domain/message.ts';
-import { cleanTag, MAX_TAGS_PER_MESSAGE } from '../../domain/tags.ts';
+import { cleanTag } from '../../domain/tags.ts';
 import type { SearchQuery } from '../../search/ast.ts';
 import { normalize } from '../../search/text.ts';
 import type { ParsedRecord, RenameTagOutcome, RetentionLimits, Selection } from '../ports.ts';
 import { searchColumns, summaryColumns } from '../rows.ts';
+import { cleanTags } from '../search-columns.ts';
 import { compileSearch } from './search-sql.ts';
 import { stmt } from './statements.ts';
 
@@ -37,22 +38,6 @@ function tagId(db: DatabaseSync, name: string): number {
   const norm = normalize(name);
   stmt(db, 'INSERT INTO tags (name, norm) VALUES (?, ?) ON CONFLICT (norm) DO NOTHING').run(name, norm);
   return (stmt(db, 'SELECT id FROM tags WHERE norm = ?').get(norm) as { id: number }).id;
-}
-
-/** Valid, distinct (by normal form) tag names, capped per message. */
-function cleanTags(names: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const raw of names) {
-    const name = cleanTag(raw);
-    if (!name) continue;
-    const norm = normalize(name);
-    if (seen.has(norm)) continue;
-    seen.add(norm);
-    out.push(name);
-    if (out.length === MAX_TAGS_PER_MESSAGE) break;
-  }
-  return out;
 }
 
 function addTags(db: DatabaseSync, seq: number, names: readonly string[]): void {
