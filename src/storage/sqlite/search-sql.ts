@@ -91,13 +91,23 @@ function compileTerm(
         sql: term.what === 'attachment' ? 'm.attachment_count > 0' : 'm.inline_count > 0',
         search: false,
       };
-    case 'date':
+    case 'date': {
       // received_at is ISO 8601 in UTC with milliseconds, so text order is time order.
-      params.push(new Date(term.at).toISOString());
+      const at = new Date(term.at).toISOString();
+      const op = term.op === 'after' ? '>=' : '<=';
+      if (!options.page) {
+        params.push(at);
+        return { sql: `m.received_at ${op} ?`, search: false };
+      }
+      // The page walks seq downwards; the seq bound (implied by the date, so it changes nothing
+      // about which messages match) lets it start and stop where the range does.
+      params.push(at, at);
+      const bound = term.op === 'after' ? 'm.seq >= (SELECT min(seq)' : 'm.seq <= (SELECT max(seq)';
       return {
-        sql: `${options.page ? '+' : ''}m.received_at ${term.op === 'after' ? '>=' : '<='} ?`,
+        sql: `(${bound} FROM messages WHERE received_at ${op} ?) AND +m.received_at ${op} ?)`,
         search: false,
       };
+    }
     case 'size':
       params.push(term.bytes);
       return { sql: term.op === 'larger' ? 'm.size > ?' : 'm.size < ?', search: false };
