@@ -160,6 +160,12 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await subjects('after:2026-06-01 before:2026-08-01'), [
         'Réinitialiser le mot de passe',
       ]);
+      assert.deepEqual(await subjects('-before:2026-06-01'), [
+        'Invoice attached',
+        'Réinitialiser le mot de passe',
+      ]);
+      assert.deepEqual(await subjects('after:2030-01-01'), []);
+      assert.deepEqual(await subjects('-after:2030-01-01 before:2026-03-02'), ['Your order confirmation']);
       assert.deepEqual(await subjects('larger:1'), (await subjects('')).slice());
       assert.deepEqual(await subjects('smaller:1'), []);
       await storage.setRead([ids.get('Invoice attached')!], true);
