@@ -23,3 +23,7 @@ SELECT seq, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, '' F
 -- has:attachment and has:inline count and page through small partial indexes instead of a scan.
 CREATE INDEX messages_with_attachments ON messages (seq) WHERE attachment_count > 0;
 CREATE INDEX messages_with_inline ON messages (seq) WHERE inline_count > 0;
+
+-- Date ranges count their matches and unread matches from the index alone.
+DROP INDEX messages_received;
+CREATE INDEX messages_received ON messages (received_at, read);
