@@ -89,6 +89,8 @@ export interface Storage {
   /** Newest first, as Mailpit lists. */
   list(query: ListQuery): Promise<ListResult>;
   get(id: string): Promise<StoredMessage | null>;
+  /** Listing rows of these messages (no bodies), newest first; unknown ids are left out. */
+  summaries(ids: readonly string[]): Promise<MessageSummary[]>;
   /** The exact bytes received (after dot-unstuffing), or null if no such message. */
   getRaw(id: string): Promise<Uint8Array | null>;
   latestId(): Promise<string | null>;

@@ -299,6 +299,18 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('returns listing rows for given ids, newest first, skipping unknown ones', async () => {
+      await storage.delete('all');
+      const es = [spoolEntry('S1'), spoolEntry('S2'), spoolEntry('S3')];
+      await storage.appendSpool(es);
+      const rows = await storage.summaries([es[0]!.id, es[2]!.id, 'missing']);
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        [es[2]!.id, es[0]!.id],
+      );
+      assert.deepEqual(await storage.summaries([]), []);
+    });
+
     it('answers ping', async () => {
       await storage.ping();
     });

@@ -149,10 +149,9 @@ export class LiveHub {
       if (overflow) {
         this.send({ Type: 'prune', Data: null });
       } else {
-        for (const id of ids) {
-          const m = await this.deps.storage.get(id);
-          if (m) this.send({ Type: 'new', Data: presentSummary(m) });
-        }
+        // Oldest first, so a UI that prepends each one ends with the newest on top.
+        const summaries = await this.deps.storage.summaries(ids);
+        for (const m of summaries.reverse()) this.send({ Type: 'new', Data: presentSummary(m) });
       }
     } catch (err) {
       this.deps.logger.warn({ err }, 'live update failed');

@@ -1,7 +1,7 @@
 // PostgreSQL adapter of the storage port: several Mailroom nodes may share one database. Reads go
 // through a small pool; spool appends are group-committed (see spool-commit.ts).
 import type pg from 'pg';
-import type { SpoolEntry, StoredMessage } from '../../domain/message.ts';
+import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import { GroupCommitter } from '../group-commit.ts';
 import type {
   ListQuery,
@@ -166,6 +166,15 @@ export class PostgresStorage implements Storage {
     const row = rows[0];
     if (!row) return null;
     return { ...toSummary(row), parsed: row.parsed == null ? null : parsedBody(row.parsed) };
+  }
+
+  async summaries(ids: readonly string[]): Promise<MessageSummary[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE id = ANY($1::text[]) ORDER BY seq DESC`,
+      [ids],
+    );
+    return rows.map(toSummary);
   }
 
   async getRaw(id: string): Promise<Uint8Array | null> {

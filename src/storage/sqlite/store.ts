@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import type { SpoolEntry, StoredMessage } from '../../domain/message.ts';
+import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import type {
   ListQuery,
   ListResult,
@@ -121,6 +121,15 @@ export class SqliteStorage implements Storage {
       | { parsed: string }
       | undefined;
     return { ...toSummary(row), parsed: body ? parsedBody(body.parsed) : null };
+  }
+
+  async summaries(ids: readonly string[]): Promise<MessageSummary[]> {
+    if (ids.length === 0) return [];
+    const rows = stmt(
+      this.db,
+      `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC`,
+    ).all(JSON.stringify(ids)) as unknown as SummaryRow[];
+    return rows.map(toSummary);
   }
 
   async getRaw(id: string): Promise<Uint8Array | null> {
