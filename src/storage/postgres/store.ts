@@ -131,30 +131,56 @@ export class PostgresStorage implements Storage {
       const unread = int(c?.unread);
       return { total, unread, matched: total, matchedUnread: unread, messages: page.rows.map(toSummary) };
     }
-    // Placeholders $1 and $2 are the page's LIMIT and OFFSET; the count query has none.
     const c = compileSearch(q.query, 3);
-    const counted = compileSearch(q.query);
-    const from = (where: string) => `messages m WHERE ${where}`;
     const columns = SUMMARY_COLUMNS.split(', ')
       .map((col) => `m.${col}`)
       .join(', ');
-    const [page, matched, counts] = await Promise.all([
-      this.pool.query<SummaryRow>(
-        `SELECT ${columns} FROM ${from(c.where)} ORDER BY m.seq DESC LIMIT $1 OFFSET $2`,
+    // Costly conditions (full-text, trigram, header checks) run once: the matching seqs and read
+    // flags are materialised, counted, and the page's rows fetched by seq. Cheap ones (flags,
+    // tags, sizes) run twice in parallel instead, so the page can stop after its rows. $1 and $2
+    // are the page's LIMIT and OFFSET.
+    const costly = q.query.clauses.some((cl) => ['text', 'field', 'header'].includes(cl.term.kind));
+    if (!costly) {
+      const counted = compileSearch(q.query);
+      const [page, matched, counts] = await Promise.all([
+        this.pool.query<SummaryRow>(
+          `SELECT ${columns} FROM messages m WHERE ${c.where} ORDER BY m.seq DESC LIMIT $1 OFFSET $2`,
+          [q.limit, q.start, ...c.params],
+        ),
+        this.pool.query<{ n: string; unread: string }>(
+          `SELECT count(*) AS n, count(*) FILTER (WHERE NOT m.read) AS unread FROM messages m WHERE ${counted.where}`,
+          counted.params,
+        ),
+        countsQuery,
+      ]);
+      return {
+        total: int(counts.rows[0]?.total),
+        unread: int(counts.rows[0]?.unread),
+        matched: int(matched.rows[0]?.n),
+        matchedUnread: int(matched.rows[0]?.unread),
+        messages: page.rows.map(toSummary),
+      };
+    }
+    const [result, counts] = await Promise.all([
+      this.pool.query<SummaryRow & { hits_total: string; hits_unread: string }>(
+        `WITH hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m WHERE ${c.where}),
+              totals AS (SELECT count(*) AS hits_total, count(*) FILTER (WHERE NOT read) AS hits_unread FROM hits),
+              page AS (SELECT seq FROM hits ORDER BY seq DESC LIMIT $1 OFFSET $2)
+         SELECT t.hits_total, t.hits_unread, ${columns}
+         FROM totals t LEFT JOIN (page p JOIN messages m ON m.seq = p.seq) ON true
+         ORDER BY m.seq DESC`,
         [q.limit, q.start, ...c.params],
-      ),
-      this.pool.query<{ n: string; unread: string }>(
-        `SELECT count(*) AS n, count(*) FILTER (WHERE NOT m.read) AS unread FROM ${from(counted.where)}`,
-        counted.params,
       ),
       countsQuery,
     ]);
+    const first = result.rows[0];
     return {
       total: int(counts.rows[0]?.total),
       unread: int(counts.rows[0]?.unread),
-      matched: int(matched.rows[0]?.n),
-      matchedUnread: int(matched.rows[0]?.unread),
-      messages: page.rows.map(toSummary),
+      matched: int(first?.hits_total),
+      matchedUnread: int(first?.hits_unread),
+      // With no row on the page, the one row holds the totals and NULL columns.
+      messages: result.rows.filter((r) => r.seq !== null).map(toSummary),
     };
   }
 
