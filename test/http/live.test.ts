@@ -47,10 +47,13 @@ function listen(ws: WebSocket) {
   };
 }
 
-function open(url: string, origin?: string): Promise<WebSocket> {
+/** Opens a socket with its frame collector attached at once: a frame sent right after the
+ * upgrade may arrive in the same read as the handshake, before 'open' listeners run. */
+function open(url: string, origin?: string): Promise<{ ws: WebSocket; live: ReturnType<typeof listen> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, origin ? { origin } : {});
-    ws.once('open', () => resolve(ws));
+    const live = listen(ws);
+    ws.once('open', () => resolve({ ws, live }));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
   });
@@ -71,8 +74,7 @@ describe('live updates over WebSocket', () => {
   });
 
   it('announces new mail, updates, deletions and stats', async () => {
-    const ws = await open(`ws://${base}/api/events`, `http://${base}`);
-    const live = listen(ws);
+    const { ws, live } = await open(`ws://${base}/api/events`, `http://${base}`);
     await live.next((f) => f.Type === 'stats', 'initial stats');
     const transport = nodemailer.createTransport({
       host: '127.0.0.1',
