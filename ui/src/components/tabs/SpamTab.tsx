@@ -26,7 +26,8 @@ export function SpamTab({ id, config }: { id: string; config: WebUiConfig | null
     return (
       <div class="pad">
         <div class="banner banner-info" data-testid="spam-off">
-          Spam check not configured. Start Mailroom with --spamassassin (a spamd address) or --rspamd (an Rspamd URL) to score messages.
+          Spam check not configured. Start Mailroom with --spamassassin (a spamd address) or --rspamd (an
+          Rspamd URL) to score messages.
         </div>
       </div>
     );
