@@ -93,10 +93,3 @@ export function searchColumns(p: ParsedMessage): SearchDocument {
     attachmentNames: [...p.attachments, ...p.inline].map((a) => a.FileName).filter(Boolean),
   });
 }
-
-/** Tag names sorted the way every list shows them: case-insensitively, then exactly. */
-export function sortTags(names: Iterable<string>): string[] {
-  return [...names].sort(
-    (a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : a > b ? 1 : 0),
-  );
-}

@@ -3,6 +3,7 @@
 // as in Mailpit.
 import { Hono } from 'hono';
 import { thumbnail } from '../../../mime/thumbnail.ts';
+import type { PartContent } from '../../../mime/types.ts';
 import { SpamCheckError, spamErrorResult } from '../../../spam/index.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
@@ -18,14 +19,20 @@ function bodyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }
 
-/** One decoded part, with headers that keep a hostile file name or type from doing harm. */
-async function partResponse(deps: HttpDeps, id: string, partId: string): Promise<Response> {
+/** The decoded content of one part of a message; a 404 problem when there is no such part. */
+async function decodedPart(deps: HttpDeps, id: string, partId: string): Promise<PartContent> {
   if (!partIdParam.safeParse(partId).success) throw new HttpProblem('part-not-found', 'No part has this id.');
   const raw = await rawOf(deps.storage, id);
   const part = await deps.parser.extractPart(raw, partId).catch((err: Error) => {
     throw new HttpProblem('part-not-found', `The message could not be parsed: ${err.message}`);
   });
   if (!part) throw new HttpProblem('part-not-found', 'The message has no part with this id.');
+  return part;
+}
+
+/** One decoded part, with headers that keep a hostile file name or type from doing harm. */
+async function partResponse(deps: HttpDeps, id: string, partId: string): Promise<Response> {
+  const part = await decodedPart(deps, id, partId);
   const filename = sanitiseFilename(part.filename, `part-${partId}`);
   return new Response(bodyBytes(part.content), {
     status: 200,
@@ -72,14 +79,7 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
   );
 
   app.get('/message/:id/part/:partId/thumb', async (c) => {
-    const id = await resolveId(storage, c.req.param('id'));
-    const partId = c.req.param('partId');
-    if (!partIdParam.safeParse(partId).success)
-      throw new HttpProblem('part-not-found', 'No part has this id.');
-    const part = await deps.parser.extractPart(await rawOf(storage, id), partId).catch((err: Error) => {
-      throw new HttpProblem('part-not-found', `The message could not be parsed: ${err.message}`);
-    });
-    if (!part) throw new HttpProblem('part-not-found', 'The message has no part with this id.');
+    const part = await decodedPart(deps, await resolveId(storage, c.req.param('id')), c.req.param('partId'));
     const jpeg = await thumbnail(part.content, part.contentType);
     return new Response(bodyBytes(jpeg), {
       status: 200,
