@@ -9,6 +9,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { EventBus } from '../../events/bus.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../../storage/ports.ts';
+import { type UpgradeVerdict, writeUpgradeRefusal } from '../middleware/access.ts';
 import { presentSummary } from '../routes/messages/presenter.ts';
 
 export const EVENTS_PATH = '/api/events';
@@ -22,8 +23,8 @@ const MAX_CLIENTS = 500;
 /** A client this far behind (bytes queued) is disconnected rather than buffered without end. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
-type Verdict = { ok: true } | { ok: false; status: number; reason: string };
-export type UpgradeCheck = (req: IncomingMessage) => Verdict | Promise<Verdict>;
+/** The access policy's check of an upgrade (Host, credentials, Origin). */
+export type UpgradeCheck = (req: IncomingMessage) => Promise<UpgradeVerdict>;
 
 export interface LiveHubDeps {
   storage: Storage;
@@ -79,10 +80,10 @@ export class LiveHub {
       socket.on('error', () => socket.destroy());
       const path = (req.url ?? '').split('?')[0];
       if (path !== EVENTS_PATH) return refuse(socket, 404, 'Not Found');
-      const verdict = await Promise.resolve(check(req)).catch(
-        (): Verdict => ({ ok: false, status: 500, reason: 'Internal Server Error' }),
-      );
-      if (!verdict.ok) return refuse(socket, verdict.status, verdict.reason);
+      const verdict = await check(req).catch(() => null);
+      if (!verdict) return refuse(socket, 500, 'Internal Server Error');
+      // The policy's own refusal: problem JSON, and the challenges a 401 needs.
+      if (!verdict.ok) return writeUpgradeRefusal(socket, verdict);
       if (this.wss.clients.size >= MAX_CLIENTS) return refuse(socket, 503, 'Too many live connections');
       this.wss.handleUpgrade(req, socket, head, (ws) => this.welcome(ws));
     });
@@ -184,6 +185,7 @@ export class LiveHub {
   }
 }
 
+/** Refusals that are the hub's own (no such path, too many sockets, a failed check). */
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = JSON.stringify({ title: reason, status });
   socket.end(
