@@ -13,6 +13,7 @@ import { Tagger } from './ingest/tagger.ts';
 import { ParsePool } from './mime/parse-pool.ts';
 import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { startIdleGc } from './runtime/idle-gc.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
 import { createSpamChecker } from './spam/index.ts';
@@ -55,6 +56,9 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
 
   const storage = await openStorage(config, metrics);
   closers.unshift(() => storage.close());
+  // Worker threads run their own (parse-worker.ts, writer-worker.ts).
+  const idleGc = startIdleGc({ onCollect: () => metrics.idleCollections.inc() });
+  closers.unshift(async () => idleGc.stop());
   logger.info(
     {
       engine: storage.capabilities.engine,

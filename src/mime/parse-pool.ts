@@ -151,7 +151,7 @@ export class ParsePool implements MimeParser {
       // old-generation limit the one that decides.
       resourceLimits: {
         maxOldGenerationSizeMb: mb,
-        maxYoungGenerationSizeMb: Math.max(1, Math.min(16, mb >> 3)),
+        maxYoungGenerationSizeMb: Math.max(1, Math.min(8, mb >> 3)),
       },
     });
     return worker;

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { ParseResult } from '../domain/message.ts';
+import { startIdleGc } from '../runtime/idle-gc.ts';
 import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
 import { transferable } from './transferable.ts';
@@ -23,6 +24,8 @@ try {
 } catch {}
 
 installByteBlob();
+// A parse leaves its garbage behind; once the queue is quiet this thread hands the memory back.
+startIdleGc();
 
 function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(reply, transfer);

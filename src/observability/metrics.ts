@@ -170,6 +170,22 @@ export function createMetrics() {
         [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
       ),
     ),
+    residentMemory: registry.register(
+      new Gauge('process_resident_memory_bytes', 'Resident memory of the process (all its threads).').collect(
+        () => process.memoryUsage.rss(),
+      ),
+    ),
+    heapBytes: registry.register(
+      new Gauge('mailroom_main_heap_bytes', "The main thread's V8 heap: committed size.").collect(
+        () => process.memoryUsage().heapTotal,
+      ),
+    ),
+    idleCollections: registry.register(
+      new Counter(
+        'mailroom_idle_gc_total',
+        'Full collections run by the main thread after a burst of work, once idle (needs --expose-gc).',
+      ),
+    ),
   };
 }
 

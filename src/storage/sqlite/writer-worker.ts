@@ -3,6 +3,7 @@
 // port and then committed together in the next transaction: group commit without a timer, and
 // the fsync never blocks the main thread's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
+import { startIdleGc } from '../../runtime/idle-gc.ts';
 import { migrate, openDatabase } from './open.ts';
 import { registerSearchFunctions } from './search-sql.ts';
 import { REBUILDABLE_OPS, type WriteOpName, writeOps } from './write-ops.ts';
@@ -24,6 +25,7 @@ export type WriterNotice =
 const port = parentPort!;
 const db = openDatabase((workerData as { file: string }).file);
 registerSearchFunctions(db);
+startIdleGc();
 port.postMessage({ kind: 'ready', migrated: migrate(db) } satisfies WriterNotice);
 
 /**

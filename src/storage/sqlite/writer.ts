@@ -5,6 +5,9 @@ import { Worker } from 'node:worker_threads';
 import type { WriteOpName, WriteOps } from './write-ops.ts';
 import type { WriterNotice, WriterRequest } from './writer-worker.ts';
 
+/** Young-generation cap of the writer thread, in MiB. */
+const WRITER_YOUNG_GENERATION_MB = 8;
+
 type ArgsOf<K extends WriteOpName> = Parameters<WriteOps[K]>[1];
 type ResultOf<K extends WriteOpName> = ReturnType<WriteOps[K]>;
 
@@ -46,7 +49,12 @@ export class SqliteWriter {
 
   /** Starts the writer thread; resolves once migrations are applied. */
   static start(file: string): Promise<SqliteWriter> {
-    const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), { workerData: { file } });
+    const worker = new Worker(new URL('./writer-worker.ts', import.meta.url), {
+      workerData: { file },
+      // Left to itself V8 grows a busy thread's young generation to 64 MiB and keeps it; this
+      // thread's objects are small and short-lived (docs/adr/0007-memory-budget.md).
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       const onExit = (code: number) =>

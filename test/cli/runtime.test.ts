@@ -1,0 +1,70 @@
+// How `mailroom start` sets up its own process: V8 flags (young-generation cap, the collector the
+// idle collection uses) applied by replacing the process in place, and collections once idle.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type RunningMailroom, spawnMailroom } from '../helpers/process.ts';
+import { LineClient } from '../helpers/smtp-client.ts';
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-runtime-'));
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  assert.ok(line, `metric ${name} is exported`);
+  return Number(line.split(' ')[1]);
+}
+
+describe('mailroom start: process set-up', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
+  let server: RunningMailroom;
+
+  before(async () => {
+    server = await spawnMailroom(['--data-dir', dataDir]);
+  });
+  after(async () => {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs with the server flags in the same process it was started as', () => {
+    const argv = fs.readFileSync(`/proc/${server.child.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('--expose-gc'), argv.join(' '));
+    assert.ok(
+      argv.some((a) => a.startsWith('--max-semi-space-size=')),
+      argv.join(' '),
+    );
+    assert.ok(argv.includes('start'));
+    const env = fs.readFileSync(`/proc/${server.child.pid}/environ`, 'utf8').split('\0');
+    assert.ok(env.some((e) => e.startsWith('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=')));
+    assert.ok(
+      env.some((e) => e.startsWith('NODE_COMPILE_CACHE=')),
+      'workers inherit the compile cache',
+    );
+  });
+
+  it('collects garbage once a burst of mail is over', async () => {
+    const client = await LineClient.connect(server.smtpPort);
+    assert.equal((await client.read()).code, 220);
+    assert.equal((await client.command('EHLO burst.example')).code, 250);
+    const filler = 'All work and no play makes a dull message. '.repeat(400);
+    for (let i = 0; i < 400; i++) {
+      const reply = await client.send(
+        'app@burst.example',
+        ['qa@burst.example'],
+        `Subject: burst ${i}\r\n\r\n${filler}${i}\r\n`,
+      );
+      assert.equal(reply.code, 250, reply.text);
+    }
+    assert.equal((await client.command('QUIT')).code, 221);
+    client.close();
+    let collections = 0;
+    for (let i = 0; i < 300 && collections === 0; i++) {
+      collections = await metric(server.httpPort, 'mailroom_idle_gc_total');
+      if (collections === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(collections >= 1, 'the main thread ran an idle collection');
+    assert.ok((await metric(server.httpPort, 'process_resident_memory_bytes')) > 0);
+  });
+});
