@@ -56,9 +56,6 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
 
   const storage = await openStorage(config, metrics);
   closers.unshift(() => storage.close());
-  // Worker threads run their own (parse-worker.ts, writer-worker.ts).
-  const idleGc = startIdleGc({ onCollect: () => metrics.idleCollections.inc() });
-  closers.unshift(async () => idleGc.stop());
   logger.info(
     {
       engine: storage.capabilities.engine,
@@ -68,6 +65,12 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
   );
 
   try {
+    if (storage instanceof PostgresStorage) {
+      for (const warning of await storage.serverWarnings()) logger.warn({ engine: 'postgres' }, warning);
+    }
+    // Worker threads run their own (parse-worker.ts, writer-worker.ts).
+    const idleGc = startIdleGc({ onCollect: () => metrics.idleCollections.inc() });
+    closers.unshift(async () => idleGc.stop());
     let parser: ParsePool | null = null;
     if (roles.has('worker') || roles.has('api')) {
       parser = ParsePool.start({

@@ -42,3 +42,22 @@ export async function scratchDatabase(): Promise<ScratchDatabase> {
     },
   };
 }
+
+/**
+ * A server with autovacuum on (PostgreSQL's default) vacuums and analyses the tables a fill has
+ * just rewritten; one with it off never does, and plans then rest on no statistics at all. On such
+ * a server the benchmark runs VACUUM (ANALYZE) itself once, and says so; otherwise it does nothing.
+ */
+export async function vacuumUnlessAutovacuum(url: string): Promise<string | null> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ on: string }>("SELECT current_setting('autovacuum') AS on");
+    if (rows[0]?.on === 'on') return null;
+    const started = performance.now();
+    await c.query('VACUUM (ANALYZE)');
+    return `autovacuum is off on this PostgreSQL server: ran VACUUM (ANALYZE) after the fill, as autovacuum would have (${((performance.now() - started) / 1000).toFixed(1)} s)`;
+  } finally {
+    await c.end();
+  }
+}

@@ -20,7 +20,7 @@ import { Corpus } from './corpus.ts';
 import { type Diagnosis, diagnosePostgres, diagnoseSqlite, formatDiagnoses } from './explain.ts';
 import { timeRequests } from './latency.ts';
 import { findMailpit, startMailpit } from './peer.ts';
-import { type ScratchDatabase, scratchDatabase } from './postgres.ts';
+import { type ScratchDatabase, scratchDatabase, vacuumUnlessAutovacuum } from './postgres.ts';
 import { Expectations, QUERIES, type QueryContext, queryPath, READ_TAG } from './queries.ts';
 import {
   formatComparison,
@@ -220,6 +220,8 @@ interface Server {
   pid: number;
   /** Things to say about this server's answers to particular queries. */
   notes: (name: string) => string | undefined;
+  /** Database upkeep a normally configured server would have done by now; returns what it did. */
+  settle?: () => Promise<string | null>;
 }
 
 /** Fill, wait, then latency and memory; fills `result` as it goes so a failure keeps what ran. */
@@ -252,6 +254,11 @@ async function measureServer(server: Server, corpus: Corpus, result: TargetResul
     readySeconds,
   };
   await markSomeRead(server.base);
+  const settled = await server.settle?.();
+  if (settled) {
+    log(`${result.target}: ${settled}`);
+    result.warnings.push(settled);
+  }
 
   // Idle: nothing in flight for a few seconds.
   await new Promise((r) => setTimeout(r, 3000));
@@ -350,7 +357,13 @@ async function benchMailroom(engine: 'sqlite' | 'postgres', corpus: Corpus): Pro
   const base = `http://127.0.0.1:${server.httpPort}`;
   try {
     await measureServer(
-      { base, smtpPort: server.smtpPort, pid: server.child.pid!, notes: () => undefined },
+      {
+        base,
+        smtpPort: server.smtpPort,
+        pid: server.child.pid!,
+        notes: () => undefined,
+        settle: db ? () => vacuumUnlessAutovacuum(db!.url) : undefined,
+      },
       corpus,
       result,
     );

@@ -171,6 +171,23 @@ for (const backend of BACKENDS) {
       await storage.setRead([ids.get('Invoice attached')!], true);
       assert.deepEqual(await subjects('is:read'), ['Invoice attached']);
       assert.deepEqual(await subjects('!is:read tag:orders'), ['Your order confirmation']);
+      assert.deepEqual(await subjects('-is:unread'), ['Invoice attached']);
+      assert.deepEqual(await subjects('is:unread'), ['Réinitialiser le mot de passe', 'Your order confirmation']);
+      assert.deepEqual(await subjects('-is:read'), await subjects('is:unread'));
+    });
+
+    it('counts a read-state search exactly, whatever page is asked for', async () => {
+      await storage.setRead([ids.get('Invoice attached')!], true);
+      const count = async (query: string, start: number) => {
+        const r = await storage.list({ start, limit: 1, query: parseSearch(query) });
+        return { matched: r.matched, unread: r.matchedUnread, total: r.total, page: r.messages.length };
+      };
+      assert.deepEqual(await count('is:unread', 0), { matched: 2, unread: 2, total: 3, page: 1 });
+      assert.deepEqual(await count('is:unread', 1), { matched: 2, unread: 2, total: 3, page: 1 });
+      assert.deepEqual(await count('is:unread', 2), { matched: 2, unread: 2, total: 3, page: 0 });
+      assert.deepEqual(await count('is:read', 0), { matched: 1, unread: 0, total: 3, page: 1 });
+      assert.deepEqual(await count('-is:read', 0), { matched: 2, unread: 2, total: 3, page: 1 });
+      assert.deepEqual(await count('-is:unread', 0), { matched: 1, unread: 0, total: 3, page: 1 });
     });
 
     it('reports matched and unread counts beside the mailbox totals', async () => {

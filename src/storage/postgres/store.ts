@@ -18,6 +18,7 @@ import type {
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { retryTransient } from './retry.ts';
+import type { SearchQuery } from '../../search/ast.ts';
 import { compileSearch } from './search-sql.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
 import {
@@ -30,6 +31,14 @@ import {
   setRead,
   setTags,
 } from './write-ops.ts';
+
+/** true for a search that is only `is:read` (or `-is:unread`), false for `is:unread`, else null. */
+function onlyReadState(query: SearchQuery): boolean | null {
+  if (query.clauses.length !== 1) return null;
+  const [clause] = query.clauses;
+  if (!clause || clause.term.kind !== 'is' || clause.term.state === 'tagged') return null;
+  return (clause.term.state === 'read') !== clause.negate;
+}
 
 /** BIGINT and numeric arrive as strings (they may exceed 2^53); counts and sizes here never do. */
 function int(v: string | number | null | undefined): number {
@@ -58,6 +67,24 @@ export class PostgresStorage implements Storage {
       throw err;
     }
     return new PostgresStorage(pool);
+  }
+
+  /**
+   * Server settings Mailroom depends on that are not as PostgreSQL ships them, one sentence each.
+   * Without autovacuum, the tables Mailroom rewrites all the time (every message is inserted, then
+   * updated when parsed, read and tagged) bloat and are never analysed, and searches slow down.
+   */
+  async serverWarnings(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ autovacuum: string }>(
+      "SELECT current_setting('autovacuum') AS autovacuum",
+    );
+    const warnings: string[] = [];
+    if (rows[0]?.autovacuum !== 'on') {
+      warnings.push(
+        'autovacuum is off on this PostgreSQL server: Mailroom tables will bloat and searches slow down; turn it on, or run VACUUM (ANALYZE) regularly',
+      );
+    }
+    return warnings;
   }
 
   /** Called with each committed batch's size (appendSpool calls) and duration (for metrics). */
@@ -130,6 +157,27 @@ export class PostgresStorage implements Storage {
       const total = int(c?.total);
       const unread = int(c?.unread);
       return { total, unread, matched: total, matchedUnread: unread, messages: page.rows.map(toSummary) };
+    }
+    const readState = onlyReadState(q.query);
+    if (readState !== null) {
+      // `is:read` / `is:unread` alone: the mailbox counters already hold both counts, and the page
+      // walks the primary key backwards (unread mail is most of a capture mailbox).
+      const [page, counts] = await Promise.all([
+        this.pool.query<SummaryRow>(
+          `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE read = $3 ORDER BY seq DESC LIMIT $1 OFFSET $2`,
+          [q.limit, q.start, readState],
+        ),
+        countsQuery,
+      ]);
+      const total = int(counts.rows[0]?.total);
+      const unread = int(counts.rows[0]?.unread);
+      return {
+        total,
+        unread,
+        matched: readState ? total - unread : unread,
+        matchedUnread: readState ? 0 : unread,
+        messages: page.rows.map(toSummary),
+      };
     }
     const c = compileSearch(q.query, 3);
     const columns = SUMMARY_COLUMNS.split(', ')
