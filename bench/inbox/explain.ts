@@ -1,12 +1,12 @@
 // bench/inbox: where a slow request spends its time. For each request that missed its target, the
-// statements the storage adapter runs for it (mirroring SqliteStorage.list / PostgresStorage.list
-// and tags(), as read when this was written) are timed one by one against the benchmark's own
-// store, with their query plans. Diagnostics only: the server's numbers are the ones measured
+// statements the storage adapter runs for it are timed one by one against the benchmark's own
+// store, with their query plans: PostgreSQL's are the adapter's own (src/storage/postgres/
+// list-sql.ts); SQLite's mirror SqliteStorage.list and tags() as read when this was written. Diagnostics only: the server's numbers are the ones measured
 // over HTTP.
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { parseSearch } from '../../src/search/query.ts';
-import { compileSearch as compilePostgres } from '../../src/storage/postgres/search-sql.ts';
+import { listStatements } from '../../src/storage/postgres/list-sql.ts';
 import { SUMMARY_COLUMNS } from '../../src/storage/rows.ts';
 import {
   compileSearch as compileSqlite,
@@ -109,44 +109,8 @@ export function diagnoseSqlite(
 }
 
 function postgresStatements(search: string | null, start: number, limit: number): Statement[] {
-  const out: Statement[] = [
-    {
-      label: 'mailbox counts',
-      sql: 'SELECT count(*) AS total, count(*) FILTER (WHERE NOT read) AS unread FROM messages',
-      params: [],
-    },
-    {
-      label: 'tag list',
-      sql: `SELECT t.name, count(mt.seq) AS messages FROM tags t LEFT JOIN message_tags mt ON mt.tag_id = t.id
-            GROUP BY t.id ORDER BY t.norm COLLATE "C", t.name COLLATE "C"`,
-      params: [],
-    },
-  ];
-  const query = search ? parseSearch(search) : null;
-  if (!query || query.clauses.length === 0) {
-    out.push({
-      label: 'page rows',
-      sql: `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT $1 OFFSET $2`,
-      params: [limit, start],
-    });
-    return out;
-  }
-  const paged = compilePostgres(query, 3);
-  const counted = compilePostgres(query);
-  const from = (where: string) => `messages m LEFT JOIN message_search s ON s.seq = m.seq WHERE ${where}`;
-  out.push(
-    {
-      label: 'page rows',
-      sql: `SELECT ${PREFIXED} FROM ${from(paged.where)} ORDER BY m.seq DESC LIMIT $1 OFFSET $2`,
-      params: [limit, start, ...paged.params],
-    },
-    {
-      label: 'matched count',
-      sql: `SELECT count(*) AS n, count(*) FILTER (WHERE NOT m.read) AS unread FROM ${from(counted.where)}`,
-      params: counted.params,
-    },
-  );
-  return out;
+  const query = search ? parseSearch(search) : undefined;
+  return listStatements({ start, limit, query });
 }
 
 /** Times the PostgreSQL statements behind each request, with EXPLAIN ANALYZE plans. */

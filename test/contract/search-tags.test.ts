@@ -172,7 +172,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await subjects('is:read'), ['Invoice attached']);
       assert.deepEqual(await subjects('!is:read tag:orders'), ['Your order confirmation']);
       assert.deepEqual(await subjects('-is:unread'), ['Invoice attached']);
-      assert.deepEqual(await subjects('is:unread'), ['Réinitialiser le mot de passe', 'Your order confirmation']);
+      assert.deepEqual(await subjects('is:unread'), [
+        'Réinitialiser le mot de passe',
+        'Your order confirmation',
+      ]);
       assert.deepEqual(await subjects('-is:read'), await subjects('is:unread'));
     });
 

@@ -16,10 +16,9 @@ import type {
   TagCount,
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
+import { listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { retryTransient } from './retry.ts';
-import type { SearchQuery } from '../../search/ast.ts';
-import { compileSearch } from './search-sql.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
 import {
   deleteMessages,
@@ -31,14 +30,6 @@ import {
   setRead,
   setTags,
 } from './write-ops.ts';
-
-/** true for a search that is only `is:read` (or `-is:unread`), false for `is:unread`, else null. */
-function onlyReadState(query: SearchQuery): boolean | null {
-  if (query.clauses.length !== 1) return null;
-  const [clause] = query.clauses;
-  if (!clause || clause.term.kind !== 'is' || clause.term.state === 'tagged') return null;
-  return (clause.term.state === 'read') !== clause.negate;
-}
 
 /** BIGINT and numeric arrive as strings (they may exceed 2^53); counts and sizes here never do. */
 function int(v: string | number | null | undefined): number {
@@ -138,67 +129,21 @@ export class PostgresStorage implements Storage {
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    // Kept by triggers (migration 003): counting every message per request costs tens of ms at 100k.
-    const countsQuery = this.pool.query<{ total: string; unread: string }>(
-      'SELECT coalesce(sum(total), 0) AS total, coalesce(sum(unread), 0) AS unread FROM mailbox_counts',
-    );
-    if (!q.query || q.query.clauses.length === 0) {
-      const [page, counts] = await Promise.all([
-        // A deep page skips its offset in the primary key index, then reads only its own rows.
-        this.pool.query<SummaryRow>(
-          `SELECT ${SUMMARY_COLUMNS} FROM messages
-           WHERE seq <= (SELECT seq FROM messages ORDER BY seq DESC OFFSET $2 LIMIT 1)
-           ORDER BY seq DESC LIMIT $1`,
-          [q.limit, q.start],
-        ),
-        countsQuery,
-      ]);
-      const c = counts.rows[0];
-      const total = int(c?.total);
-      const unread = int(c?.unread);
-      return { total, unread, matched: total, matchedUnread: unread, messages: page.rows.map(toSummary) };
-    }
-    const readState = onlyReadState(q.query);
-    if (readState !== null) {
-      // `is:read` / `is:unread` alone: the mailbox counters already hold both counts, and the page
-      // walks the primary key backwards (unread mail is most of a capture mailbox).
-      const [page, counts] = await Promise.all([
-        this.pool.query<SummaryRow>(
-          `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE read = $3 ORDER BY seq DESC LIMIT $1 OFFSET $2`,
-          [q.limit, q.start, readState],
-        ),
-        countsQuery,
-      ]);
+    const plan = listPlan(q);
+    const countsQuery = this.pool.query<{ total: string; unread: string }>(MAILBOX_COUNTS.sql);
+    const run = (s: Statement) => this.pool.query<SummaryRow>(s.sql, s.params);
+    if (plan.kind === 'all' || plan.kind === 'read-state') {
+      const [page, counts] = await Promise.all([run(plan.page), countsQuery]);
       const total = int(counts.rows[0]?.total);
       const unread = int(counts.rows[0]?.unread);
-      return {
-        total,
-        unread,
-        matched: readState ? total - unread : unread,
-        matchedUnread: readState ? 0 : unread,
-        messages: page.rows.map(toSummary),
-      };
+      const matched = plan.kind === 'all' ? total : plan.read ? total - unread : unread;
+      const matchedUnread = plan.kind === 'all' ? unread : plan.read ? 0 : unread;
+      return { total, unread, matched, matchedUnread, messages: page.rows.map(toSummary) };
     }
-    const c = compileSearch(q.query, 3);
-    const columns = SUMMARY_COLUMNS.split(', ')
-      .map((col) => `m.${col}`)
-      .join(', ');
-    // Costly conditions (full-text, trigram, header checks) run once: the matching seqs and read
-    // flags are materialised, counted, and the page's rows fetched by seq. Cheap ones (flags,
-    // tags, sizes) run twice in parallel instead, so the page can stop after its rows. $1 and $2
-    // are the page's LIMIT and OFFSET.
-    const costly = q.query.clauses.some((cl) => ['text', 'field', 'header'].includes(cl.term.kind));
-    if (!costly) {
-      const counted = compileSearch(q.query);
+    if (plan.kind === 'cheap') {
       const [page, matched, counts] = await Promise.all([
-        this.pool.query<SummaryRow>(
-          `SELECT ${columns} FROM messages m WHERE ${c.where} ORDER BY m.seq DESC LIMIT $1 OFFSET $2`,
-          [q.limit, q.start, ...c.params],
-        ),
-        this.pool.query<{ n: string; unread: string }>(
-          `SELECT count(*) AS n, count(*) FILTER (WHERE NOT m.read) AS unread FROM messages m WHERE ${counted.where}`,
-          counted.params,
-        ),
+        run(plan.page),
+        this.pool.query<{ n: string; unread: string }>(plan.count.sql, plan.count.params),
         countsQuery,
       ]);
       return {
@@ -211,13 +156,8 @@ export class PostgresStorage implements Storage {
     }
     const [result, counts] = await Promise.all([
       this.pool.query<SummaryRow & { hits_total: string; hits_unread: string }>(
-        `WITH hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m WHERE ${c.where}),
-              totals AS (SELECT count(*) AS hits_total, count(*) FILTER (WHERE NOT read) AS hits_unread FROM hits),
-              page AS (SELECT seq FROM hits ORDER BY seq DESC LIMIT $1 OFFSET $2)
-         SELECT t.hits_total, t.hits_unread, ${columns}
-         FROM totals t LEFT JOIN (page p JOIN messages m ON m.seq = p.seq) ON true
-         ORDER BY m.seq DESC`,
-        [q.limit, q.start, ...c.params],
+        plan.combined.sql,
+        plan.combined.params,
       ),
       countsQuery,
     ]);
@@ -276,9 +216,7 @@ export class PostgresStorage implements Storage {
   }
 
   async tags(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ name: string }>(
-      'SELECT name FROM tags ORDER BY norm COLLATE "C", name COLLATE "C"',
-    );
+    const { rows } = await this.pool.query<{ name: string }>(TAG_NAMES.sql);
     return rows.map((r) => r.name);
   }
 
