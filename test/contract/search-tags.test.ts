@@ -122,6 +122,25 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await subjects('invoice-1'), ['Invoice attached']);
     });
 
+    it('combines several text, field and header terms with flags, tags and negations', async () => {
+      // Each positive text/field/header term narrows the candidates; the rest filter them.
+      assert.deepEqual(await subjects('thank from:shop header:x-mailer:shop'), ['Your order confirmation']);
+      assert.deepEqual(await subjects('thank from:shop -tag:orders'), []);
+      assert.deepEqual(await subjects('subject:e -has:attachment -tag:orders'), [
+        'Réinitialiser le mot de passe',
+      ]);
+      assert.deepEqual(await subjects('subject:e tag:orders -header:x-campaign:spring'), [
+        'Invoice attached',
+      ]);
+      assert.deepEqual(await subjects('please invoice -from:shop is:unread larger:1'), ['Invoice attached']);
+      assert.deepEqual(await subjects('thank from:securite'), []);
+      // A page past the matches still reports how many matched.
+      const r = await storage.list({ start: 5, limit: 10, query: parseSearch('subject:e -tag:billing') });
+      assert.equal(r.matched, 2);
+      assert.equal(r.matchedUnread, 2);
+      assert.deepEqual(r.messages, []);
+    });
+
     it('matches phrases as adjacent words only', async () => {
       assert.deepEqual(await subjects('"thank you for ordering"'), ['Your order confirmation']);
       assert.deepEqual(await subjects('"ordering you"'), []);

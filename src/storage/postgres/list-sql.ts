@@ -3,7 +3,7 @@
 import type { SearchQuery } from '../../search/ast.ts';
 import type { ListQuery } from '../ports.ts';
 import { SUMMARY_COLUMNS } from '../rows.ts';
-import { compileSearch } from './search-sql.ts';
+import { compileDriven, compileSearch } from './search-sql.ts';
 
 export interface Statement {
   label: string;
@@ -97,17 +97,26 @@ export function listPlan(q: ListQuery): ListPlan {
       },
     };
   }
+  // Driven from the index hits of the positive full-text/field/header terms when there are some:
+  // their seqs, as an array, fetch the messages through the primary key (a planner left to join
+  // them tends to scan every message for the cheap conditions instead).
+  const d = compileDriven(q.query, 3);
+  const hits = d.candidates
+    ? `WITH cand AS MATERIALIZED (${d.candidates}),
+            hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m
+                                  WHERE m.seq = ANY (ARRAY(SELECT seq FROM cand)) AND ${d.where})`
+    : `WITH hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m WHERE ${c.where})`;
   return {
     kind: 'costly',
     combined: {
       label: 'matches, counted and paged',
-      sql: `WITH hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m WHERE ${c.where}),
+      sql: `${hits},
                  totals AS (SELECT count(*) AS hits_total, count(*) FILTER (WHERE NOT read) AS hits_unread FROM hits),
                  page AS (SELECT seq FROM hits ORDER BY seq DESC LIMIT $1 OFFSET $2)
             SELECT t.hits_total, t.hits_unread, ${PREFIXED_COLUMNS}
             FROM totals t LEFT JOIN (page p JOIN messages m ON m.seq = p.seq) ON true
             ORDER BY m.seq DESC`,
-      params: [q.limit, q.start, ...c.params],
+      params: [q.limit, q.start, ...(d.candidates ? d.params : c.params)],
     },
   };
 }
