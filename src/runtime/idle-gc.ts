@@ -2,8 +2,8 @@
 // collection and only when it has measured a low allocation rate, and in an idle Node.js process
 // no collection happens to measure it: after an ingest burst each thread keeps its grown young
 // generation and its dead buffers (whose native memory is only freed with their JS wrappers) until
-// the next burst. So each thread watches its own event loop and, when it has been nearly idle for a
-// while after its heap or external memory grew, runs one full collection. `gc` is only there when
+// the next burst. So each thread watches its own event loop and, when a quiet period follows a busy
+// one (or its heap grew however quietly), runs one full collection. `gc` is only there when
 // the process runs with --expose-gc, which bin/mailroom.js adds for `mailroom start`; without it
 // this does nothing. See docs/adr/0007-memory-budget.md.
 import { performance } from 'node:perf_hooks';
@@ -52,14 +52,21 @@ export function startIdleGc(opts: IdleGcOptions = {}): IdleGc {
   if (!gc) return { collections: 0, stop() {} };
 
   let baseline = footprint();
+  let busySinceCollection = false;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const period = performance.eventLoopUtilization(now, last);
     last = now;
-    if (period.utilization > idleUtilization) return;
+    if (period.utilization > idleUtilization) {
+      busySinceCollection = true;
+      return;
+    }
+    // Once after every busy stretch (its garbage may sit in a heap that did not grow), or when the
+    // heap grew however quietly.
     const before = footprint();
-    if (before - baseline < minGrowth) return;
+    if (!busySinceCollection && before - baseline < minGrowth) return;
+    busySinceCollection = false;
     const started = performance.now();
     gc();
     baseline = footprint();

@@ -1,12 +1,22 @@
 // How `mailroom start` sets up its own process: V8 flags (young-generation cap, the collector the
 // idle collection uses) applied by replacing the process in place, and collections once idle.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningMailroom, spawnMailroom } from '../helpers/process.ts';
 import { LineClient } from '../helpers/smtp-client.ts';
+
+/** Whether the dynamic linker knows a jemalloc (setup.sh installs Debian's libjemalloc2). */
+function systemHasJemalloc(): boolean {
+  for (const ldconfig of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    const r = spawnSync(ldconfig, ['-p'], { encoding: 'utf8' });
+    if (r.status === 0) return /libjemalloc\.so\.2 /.test(r.stdout);
+  }
+  return false;
+}
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-runtime-'));
 
@@ -37,7 +47,15 @@ describe('mailroom start: process set-up', { skip: process.platform !== 'linux' 
     );
     assert.ok(argv.includes('start'));
     const env = fs.readFileSync(`/proc/${server.child.pid}/environ`, 'utf8').split('\0');
-    assert.ok(env.some((e) => e.startsWith('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=')));
+    const maps = fs.readFileSync(`/proc/${server.child.pid}/maps`, 'utf8');
+    if (systemHasJemalloc()) {
+      // Preloaded, with the background thread that returns freed pages.
+      assert.match(maps, /libjemalloc\.so\.2/);
+      assert.ok(env.some((e) => e.startsWith('MALLOC_CONF=') && e.includes('background_thread:true')));
+    } else {
+      assert.doesNotMatch(maps, /libjemalloc/);
+      assert.ok(env.some((e) => e.startsWith('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=')));
+    }
     assert.ok(
       env.some((e) => e.startsWith('NODE_COMPILE_CACHE=')),
       'workers inherit the compile cache',

@@ -7,7 +7,7 @@ import { startIdleGc } from '../../src/runtime/idle-gc.ts';
 const MIB = 1024 * 1024;
 
 /** Waits until `cond` holds, checking every 20 ms, at most `limit` checks. */
-async function until(cond: () => boolean, limit = 250): Promise<boolean> {
+async function waitFor(cond: () => boolean, limit = 250): Promise<boolean> {
   for (let i = 0; i < limit && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
   return cond();
 }
@@ -19,13 +19,15 @@ describe('idle collection', () => {
     const idle = startIdleGc({
       gc: () => calls++,
       checkMs: 30,
+      // Only a loop held most of a period counts as busy: a loaded CI machine must not look busy.
+      idleUtilization: 0.5,
       minGrowthBytes: 2 * MIB,
       onCollect: (info) => collected.push(info.freedBytes),
     });
     try {
       // 8 MiB of external memory appears, kept alive: growth the collector should react to.
       const grown = Buffer.alloc(8 * MIB, 1);
-      assert.ok(await until(() => calls >= 1), 'a collection ran after the growth');
+      assert.ok(await waitFor(() => calls >= 1), 'a collection ran after the growth');
       assert.equal(idle.collections, calls);
       assert.equal(collected.length, calls);
       const after = calls;
@@ -33,6 +35,29 @@ describe('idle collection', () => {
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(calls, after, 'no collection without new growth');
       assert.equal(grown[0], 1);
+    } finally {
+      idle.stop();
+    }
+  });
+
+  it('collects once after a busy stretch even when the heap did not grow', async () => {
+    let calls = 0;
+    const idle = startIdleGc({
+      gc: () => calls++,
+      checkMs: 40,
+      idleUtilization: 0.5,
+      minGrowthBytes: 1024 * MIB,
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const quiet = calls;
+      // Busy: the event loop is held for most of a check period.
+      const until = performance.now() + 120;
+      while (performance.now() < until) {}
+      assert.ok(await waitFor(() => calls > quiet), 'a collection followed the busy stretch');
+      const after = calls;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(calls, after, 'and only one');
     } finally {
       idle.stop();
     }
