@@ -4,22 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../test/ui/helpers/browser.ts';
 import { median } from './latency.ts';
 
 /** A message row of the inbox list, whichever of the markings the UI settles on. */
 export const FIRST_ROW_SELECTOR = '[data-message-id], [role="row"], [role="option"][data-id]';
-
-/** Chromium flags for a quiet, headless, sandbox-less run in a container. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** How long one load may take before it counts as failed. */
 const LOAD_TIMEOUT_MS = 20_000;

@@ -12,7 +12,8 @@ import { type RunningMailroom, spawnMailroom } from '../../helpers/process.ts';
 
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../test-artifacts/screenshots/', import.meta.url));
 
-const CHROMIUM_ARGS = [
+/** Chromium flags for a quiet, headless, sandbox-less run in a container (bench/inbox uses them too). */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
