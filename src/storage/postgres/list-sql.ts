@@ -3,7 +3,7 @@
 import type { SearchQuery } from '../../search/ast.ts';
 import type { ListQuery } from '../ports.ts';
 import { SUMMARY_COLUMNS } from '../rows.ts';
-import { compileDriven, compileSearch } from './search-sql.ts';
+import { compileDriven, compileSearch, isSearchRowTerm } from './search-sql.ts';
 
 export interface Statement {
   label: string;
@@ -79,9 +79,8 @@ export function listPlan(q: ListQuery): ListPlan {
     };
   }
   // $1 and $2 are the page's LIMIT and OFFSET.
-  const c = compileSearch(q.query, 3);
-  const costly = q.query.clauses.some((cl) => ['text', 'field', 'header'].includes(cl.term.kind));
-  if (!costly) {
+  if (!q.query.clauses.some((cl) => isSearchRowTerm(cl.term))) {
+    const c = compileSearch(q.query, 3);
     const counted = compileSearch(q.query);
     return {
       kind: 'cheap',
@@ -99,13 +98,14 @@ export function listPlan(q: ListQuery): ListPlan {
   }
   // Driven from the index hits of the positive full-text/field/header terms when there are some:
   // their seqs, as an array, fetch the messages through the primary key (a planner left to join
-  // them tends to scan every message for the cheap conditions instead).
+  // them tends to scan every message for the cheap conditions instead). With none (all negated),
+  // `where` holds every condition.
   const d = compileDriven(q.query, 3);
   const hits = d.candidates
     ? `WITH cand AS MATERIALIZED (${d.candidates}),
             hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m
                                   WHERE m.seq = ANY (ARRAY(SELECT seq FROM cand)) AND ${d.where})`
-    : `WITH hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m WHERE ${c.where})`;
+    : `WITH hits AS MATERIALIZED (SELECT m.seq, m.read FROM messages m WHERE ${d.where})`;
   return {
     kind: 'costly',
     combined: {
@@ -116,7 +116,7 @@ export function listPlan(q: ListQuery): ListPlan {
             SELECT t.hits_total, t.hits_unread, ${PREFIXED_COLUMNS}
             FROM totals t LEFT JOIN (page p JOIN messages m ON m.seq = p.seq) ON true
             ORDER BY m.seq DESC`,
-      params: [q.limit, q.start, ...(d.candidates ? d.params : c.params)],
+      params: [q.limit, q.start, ...d.params],
     },
   };
 }

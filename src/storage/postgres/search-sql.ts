@@ -28,7 +28,8 @@ function searchRowQuery(term: SearchRowTerm, p: (v: unknown) => string): string 
 
 type SearchRowTerm = Extract<SearchTerm, { kind: 'text' | 'field' | 'header' }>;
 
-function isSearchRowTerm(term: SearchTerm): term is SearchRowTerm {
+/** Full-text, field and header terms: the ones answered from `message_search` and its indexes. */
+export function isSearchRowTerm(term: SearchTerm): term is SearchRowTerm {
   return term.kind === 'text' || term.kind === 'field' || term.kind === 'header';
 }
 
@@ -74,10 +75,15 @@ function compileTerm(term: SearchTerm, p: (v: unknown) => string): string {
   }
 }
 
+/** Collects values as parameters: `p(v)` returns the placeholder of `v`, from `$firstParam` on. */
+function binder(firstParam: number): { params: unknown[]; p: (v: unknown) => string } {
+  const params: unknown[] = [];
+  return { params, p: (v: unknown) => `$${params.push(v) + firstParam - 1}` };
+}
+
 /** `firstParam` is the number of the first placeholder this clause may use ($1 by default). */
 export function compileSearch(query: SearchQuery, firstParam = 1): CompiledSearch {
-  const params: unknown[] = [];
-  const p = (v: unknown) => `$${params.push(v) + firstParam - 1}`;
+  const { params, p } = binder(firstParam);
   const parts = query.clauses.map((c) => {
     const sql = compileTerm(c.term, p);
     return c.negate ? `NOT (${sql})` : sql;
@@ -104,8 +110,7 @@ export interface DrivenSearch {
  * primary key and applies `where` to them.
  */
 export function compileDriven(query: SearchQuery, firstParam = 1): DrivenSearch {
-  const params: unknown[] = [];
-  const p = (v: unknown) => `$${params.push(v) + firstParam - 1}`;
+  const { params, p } = binder(firstParam);
   const drivers: string[] = [];
   const rest: string[] = [];
   for (const c of query.clauses) {
