@@ -1,5 +1,5 @@
 // Small shared hooks.
-import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
 
 interface Observable {
   subscribe(fn: () => void): () => void;
@@ -76,4 +76,20 @@ export function useMedia(query: string): boolean {
     return () => mq.removeEventListener('change', on);
   }, [query]);
   return matches;
+}
+
+/**
+ * A stable function that runs `fn` once calls have stopped for `ms` (a trailing debounce). `fn`
+ * is read when it fires, so it may close over the latest render.
+ */
+export function useDebounced(fn: () => void, ms: number): () => void {
+  const latest = useRef(fn);
+  latest.current = fn;
+  return useMemo(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => latest.current(), ms);
+    };
+  }, [ms]);
 }

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from '../api.ts';
 import { formatCount } from '../format.ts';
-import { isTyping, useMedia, useObservable } from '../hooks.ts';
+import { isTyping, useDebounced, useMedia, useObservable } from '../hooks.ts';
 import { ListLoader } from '../list-loader.ts';
 import { ListModel } from '../list-model.ts';
 import { connectLive, type LiveStatus } from '../live.ts';
@@ -145,36 +145,18 @@ export function App() {
     };
   }, []);
 
-  const refreshTags = useMemo(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        api.getTags().then(setTags, () => {});
-      }, 300);
-    };
-  }, []);
+  const refreshTags = useDebounced(() => {
+    api.getTags().then(setTags, () => {});
+  }, 300);
 
   /** After a burst of live mail: refetch what is shown and the counts, once it is quiet. */
-  const reconcile = useMemo(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        listRef.current.loader.refresh();
-        refreshCounts();
-      }, 1000);
-    };
-  }, [refreshCounts]);
+  const reconcile = useDebounced(() => {
+    listRef.current.loader.refresh();
+    refreshCounts();
+  }, 1000);
 
   /** A search list cannot place live mail itself: it refetches, a little after a burst. */
-  const refreshSearch = useMemo(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => listRef.current.loader.refresh(), 300);
-    };
-  }, []);
+  const refreshSearch = useDebounced(() => listRef.current.loader.refresh(), 300);
 
   // The first page of the list goes out first and alone: configuration, tags and the live
   // connection follow once it has landed (or after a short while, should it be slow), so they do
