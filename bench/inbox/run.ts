@@ -224,11 +224,18 @@ interface Server {
   settle?: () => Promise<string | null>;
 }
 
+/**
+ * How long a server gets without requests before its memory counts as "idle": long enough for
+ * housekeeping that waits for a quiet moment (Mailroom's idle collection looks every 2 s, ADR 0007)
+ * and short enough to be what an operator sees a few seconds after a burst.
+ */
+const IDLE_MS = 6000;
+
 /** Fill, wait, then latency and memory; fills `result` as it goes so a failure keeps what ran. */
 async function measureServer(server: Server, corpus: Corpus, result: TargetResult): Promise<void> {
   const expectations = new Expectations();
   // The empty server, settled, as a baseline for the numbers after the fill.
-  await new Promise((r) => setTimeout(r, 2000));
+  await new Promise((r) => setTimeout(r, IDLE_MS));
   const empty = readMemory(server.pid);
   log(`${result.target}: filling ${corpus.count} messages over ${CONNECTIONS} SMTP sessions`);
   const fillSampler = new RssSampler(server.pid);
@@ -260,8 +267,8 @@ async function measureServer(server: Server, corpus: Corpus, result: TargetResul
     result.warnings.push(settled);
   }
 
-  // Idle: nothing in flight for a few seconds.
-  await new Promise((r) => setTimeout(r, 3000));
+  // Idle: nothing in flight for a while.
+  await new Promise((r) => setTimeout(r, IDLE_MS));
   const idle = readMemory(server.pid);
   const ctx = await queryContext(server.base, corpus.count);
 

@@ -36,10 +36,20 @@ function footprint(): number {
   return h.total_heap_size + h.external_memory;
 }
 
-/** The collector exposed by --expose-gc, if any. */
+type ExposedGc = (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+
+/**
+ * The collector exposed by --expose-gc, if any, asked for V8's "last resort" flavour: the same
+ * full collection, repeated until nothing more is freed, that also shrinks the young generation
+ * back to its minimum and hands the heap's pooled free pages back to the system. A plain `gc()`
+ * leaves both (measured: 16 MiB of empty young generation per thread, and freed old-space pages
+ * kept resident).
+ */
 export function exposedGc(): (() => void) | undefined {
   const gc = (globalThis as { gc?: unknown }).gc;
-  return typeof gc === 'function' ? (gc as () => void) : undefined;
+  if (typeof gc !== 'function') return undefined;
+  const collect = gc as ExposedGc;
+  return () => collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
 /** Starts watching the calling thread; the timer never keeps the thread alive. */
@@ -52,7 +62,8 @@ export function startIdleGc(opts: IdleGcOptions = {}): IdleGc {
   if (!gc) return { collections: 0, stop() {} };
 
   let baseline = footprint();
-  let busySinceCollection = false;
+  // Starting up (loading modules, migrations, opening stores) counts as a busy stretch.
+  let busySinceCollection = true;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();

@@ -19,12 +19,14 @@ export function spawnMailroom(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  /** Flags for node itself, before bin/mailroom.js. */
+  nodeArgs: string[] = [],
 ): Promise<RunningMailroom> {
   // The "mailroom started" line is logged at info or above whatever MAILROOM_LOG_LEVEL says, so
   // quiet runs (benchmarks) can still find their ports.
   const child = spawn(
     process.execPath,
-    [BIN, 'start', '--smtp-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...args],
+    [...nodeArgs, BIN, 'start', '--smtp-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', ...args],
     {
       env: { ...process.env, MAILROOM_LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
