@@ -77,6 +77,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         workers: config.parseWorkers,
         timeoutMs: config.parseTimeout,
         memoryBytes: config.parseMemory,
+        idleMs: config.parseWorkerIdle,
       });
       const p = parser;
       closers.unshift(() => p.close());

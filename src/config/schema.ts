@@ -216,6 +216,14 @@ export const SETTINGS = [
     doc: 'Heap budget of each parse worker; a message that exceeds it is kept with the error.',
   },
   {
+    key: 'parseWorkerIdle',
+    type: 'duration',
+    default: 5_000,
+    min: 0,
+    max: 86_400_000,
+    doc: 'A parse worker with nothing to do for this long exits, and the next message starts one (30–60 ms); 0 keeps them running.',
+  },
+  {
     key: 'httpAuthFile',
     type: 'string',
     default: '',

@@ -2,6 +2,8 @@
 // (the memory budget) and a per-job timer (the time budget). Parsers have denial-of-service edges
 // (deep nesting, huge parts, pathological headers); a job that trips a budget costs only its own
 // worker, which is replaced, while the raw bytes stay stored and other jobs carry on.
+// Like Postfix's max_idle, a worker with nothing to do for `idleMs` exits and the next job starts a
+// new one: an idle server does not keep a V8 isolate per parse worker (ADR 0007).
 import { Worker } from 'node:worker_threads';
 import type { ParsedMessage, ParseResult } from '../domain/message.ts';
 import { transferable } from './transferable.ts';
@@ -16,6 +18,8 @@ export interface ParsePoolOptions {
   memoryBytes: number;
   /** Jobs allowed to wait for a worker; beyond this parse() rejects at once. */
   maxQueued?: number;
+  /** A worker idle this long exits; the next job starts a new one. 0 keeps workers for ever. */
+  idleMs?: number;
 }
 
 type Request =
@@ -31,10 +35,12 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  /** Null while the slot is retired (idle): the next job dispatched to it starts a worker. */
+  worker: Worker | null;
   ready: boolean;
   job: Job | null;
   timer: NodeJS.Timeout | null;
+  idleTimer: NodeJS.Timeout | null;
 }
 
 const MIB = 1024 * 1024;
@@ -53,6 +59,8 @@ export class ParsePool implements MimeParser {
   private closed = false;
   private startupError: Error | null = null;
   private onDrained: (() => void) | null = null;
+  private retired = 0;
+  private started = 0;
 
   private constructor(opts: Required<ParsePoolOptions>) {
     this.opts = opts;
@@ -64,13 +72,25 @@ export class ParsePool implements MimeParser {
     if (!(opts.workers >= 1) || !(opts.timeoutMs > 0) || !(opts.memoryBytes >= MIN_MEMORY_BYTES)) {
       throw new Error('ParsePool needs workers >= 1, timeoutMs > 0 and memoryBytes >= 16 MiB');
     }
-    const pool = new ParsePool({ maxQueued: DEFAULT_MAX_QUEUED, ...opts });
+    const pool = new ParsePool({ maxQueued: DEFAULT_MAX_QUEUED, idleMs: 0, ...opts });
     for (let i = 0; i < opts.workers; i++) {
-      const slot: Slot = { worker: pool.spawn(), ready: false, job: null, timer: null };
-      pool.watch(slot);
+      const slot: Slot = { worker: null, ready: false, job: null, timer: null, idleTimer: null };
       pool.slots.push(slot);
+      // Started now, so a broken set-up (budget, missing module) shows at start-up, not at the
+      // first message; an idle pool then retires them.
+      pool.start(slot);
     }
     return pool;
+  }
+
+  /** Workers running now (started and not retired or dead). */
+  get liveWorkers(): number {
+    return this.slots.filter((s) => s.worker).length;
+  }
+
+  /** Workers retired for idleness, and started (first ones included), since the pool began. */
+  get stats(): { retired: number; started: number } {
+    return { retired: this.retired, started: this.started };
   }
 
   /**
@@ -125,7 +145,8 @@ export class ParsePool implements MimeParser {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new ParserUnavailableError('parse pool is closed'));
     if (this.slots.some((s) => s.job)) await new Promise<void>((resolve) => (this.onDrained = resolve));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const slot of this.slots) this.clearIdle(slot);
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 
   private submit(request: Request): Promise<JobSuccess> {
@@ -144,6 +165,14 @@ export class ParsePool implements MimeParser {
     });
   }
 
+  /** Starts a worker in an empty slot. */
+  private start(slot: Slot): void {
+    slot.worker = this.spawn();
+    slot.ready = false;
+    this.started++;
+    this.watch(slot);
+  }
+
   private spawn(): Worker {
     const mb = Math.max(1, Math.floor(this.opts.memoryBytes / MIB));
     const worker = new Worker(new URL('./parse-worker.ts', import.meta.url), {
@@ -159,7 +188,7 @@ export class ParsePool implements MimeParser {
 
   /** Listens to the slot's current worker; events from a worker already replaced are ignored. */
   private watch(slot: Slot): void {
-    const worker = slot.worker;
+    const worker = slot.worker as Worker;
     worker.on('message', (reply: WorkerReply) => this.onReply(slot, worker, reply));
     worker.on('error', (err: Error & { code?: string }) =>
       this.onWorkerDeath(slot, worker, this.deathError(err)),
@@ -181,6 +210,7 @@ export class ParsePool implements MimeParser {
     if (slot.worker !== worker) return;
     if (reply.type === 'ready') {
       slot.ready = true;
+      this.scheduleIdle(slot);
     } else {
       const job = slot.job;
       this.release(slot);
@@ -214,10 +244,9 @@ export class ParsePool implements MimeParser {
 
   private replace(slot: Slot): void {
     const old = slot.worker;
-    slot.worker = this.spawn();
-    slot.ready = false;
-    this.watch(slot);
-    void old.terminate();
+    this.clearIdle(slot);
+    this.start(slot);
+    void old?.terminate();
     this.dispatch();
   }
 
@@ -226,6 +255,31 @@ export class ParsePool implements MimeParser {
     slot.timer = null;
     slot.job = null;
     if (this.closed) this.checkDrained();
+    else this.scheduleIdle(slot);
+  }
+
+  /** Arms the slot's idle timer: a ready worker with no job exits once it runs out. */
+  private scheduleIdle(slot: Slot): void {
+    this.clearIdle(slot);
+    if (this.opts.idleMs <= 0 || !slot.worker || !slot.ready || slot.job) return;
+    slot.idleTimer = setTimeout(() => this.retire(slot), this.opts.idleMs);
+    slot.idleTimer.unref();
+  }
+
+  private clearIdle(slot: Slot): void {
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
+  }
+
+  /** The slot's worker exits; its 'exit' event is ignored, as for any worker no longer in a slot. */
+  private retire(slot: Slot): void {
+    slot.idleTimer = null;
+    if (this.closed || !slot.worker || slot.job || !slot.ready) return;
+    const old = slot.worker;
+    slot.worker = null;
+    slot.ready = false;
+    this.retired++;
+    void old.terminate();
   }
 
   private checkDrained(): void {
@@ -235,7 +289,13 @@ export class ParsePool implements MimeParser {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.closed || this.queue.length === 0) return;
+      if (!slot.worker) {
+        // A retired slot: start its worker; it takes the job when it says it is ready.
+        this.start(slot);
+        continue;
+      }
       if (!slot.ready || slot.job) continue;
+      this.clearIdle(slot);
       const job = this.queue.shift() as Job;
       slot.job = job;
       const r = job.request;
@@ -244,7 +304,7 @@ export class ParsePool implements MimeParser {
       const message = { id: job.id, ...r } as WorkerRequest;
       const buffers = (r.kind === 'parseBatch' ? r.raws : [r.raw]).map((b) => b.buffer as ArrayBuffer);
       try {
-        slot.worker.postMessage(message, buffers);
+        (slot.worker as Worker).postMessage(message, buffers);
       } catch (err) {
         this.release(slot);
         job.reject(new Error(`parse job could not be sent to a worker: ${(err as Error).message}`));
@@ -259,7 +319,7 @@ export class ParsePool implements MimeParser {
     const ms = this.opts.timeoutMs * (r.kind === 'parseBatch' ? r.raws.length : 1);
     job.reject(new ParseTimeoutError(`parse timed out after ${ms} ms`));
     if (this.closed) {
-      void slot.worker.terminate();
+      void slot.worker?.terminate();
       return;
     }
     this.replace(slot);

@@ -164,6 +164,49 @@ describe('ParsePool lifecycle', () => {
     await assert.rejects(pool.parse(fixture('plain.eml')), /parse pool is closed/);
   });
 
+  it('retires workers idle for idleMs and starts them again for the next job', async () => {
+    const pool = ParsePool.start({ workers: 2, timeoutMs: 30_000, memoryBytes: 64 * MiB, idleMs: 50 });
+    try {
+      assert.equal(pool.liveWorkers, 2, 'started with the pool');
+      await pool.parse(fixture('plain.eml'));
+      const waitRetired = async () => {
+        for (let i = 0; i < 200 && pool.liveWorkers > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      await waitRetired();
+      assert.equal(pool.liveWorkers, 0, 'every worker exited once idle');
+      assert.equal(pool.stats.retired, 2);
+      // Jobs of every kind start workers again, and a batch and single jobs run side by side.
+      const [single, batch, part] = await Promise.all([
+        pool.parse(fixture('groups.eml')),
+        pool.parseBatch([fixture('plain.eml'), fixture('groups.eml')]),
+        pool.extractPart(manyParts(3), '2'),
+      ]);
+      assert.equal(single.subject, 'Group addressing');
+      assert.deepEqual(
+        batch.map((r) => r.ok),
+        [true, true],
+      );
+      assert.equal(Buffer.from(part?.content ?? []).toString(), 'content of part 1');
+      assert.ok(pool.stats.started >= 3, `workers were started again (${pool.stats.started})`);
+      await waitRetired();
+      assert.equal(pool.liveWorkers, 0, 'and retired again');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('keeps its workers when idleMs is 0', async () => {
+    const pool = ParsePool.start({ workers: 1, timeoutMs: 30_000, memoryBytes: 64 * MiB, idleMs: 0 });
+    try {
+      await pool.parse(fixture('plain.eml'));
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(pool.liveWorkers, 1);
+      assert.equal(pool.stats.retired, 0);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rejects nonsensical options', () => {
     assert.throws(
       () => ParsePool.start({ workers: 0, timeoutMs: 1000, memoryBytes: 64 * MiB }),
