@@ -2,7 +2,7 @@
 // generated once into <dataDir>/tls/ and reused, so clients that pin it keep working after restarts.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { generate } from 'selfsigned';
+import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.ts';
 
 export interface TlsMaterial {
@@ -22,31 +22,19 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-async function generatePair(hostname: string): Promise<TlsMaterial> {
-  const now = new Date();
-  const pems = await generate([{ name: 'commonName', value: hostname }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate: now,
-    // Ten years: a development certificate should not expire under a running sandbox.
-    notAfterDate: new Date(now.getTime() + 10 * 365 * 86_400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: hostname },
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ],
-      },
-    ],
+/** The pair from a short-lived worker thread (self-signed-worker.ts), which exits afterwards. */
+function generatePair(hostname: string): Promise<TlsMaterial> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./self-signed-worker.ts', import.meta.url), {
+      workerData: { hostname },
+    });
+    let pair: TlsMaterial | null = null;
+    worker.once('message', (m: TlsMaterial) => (pair = m));
+    worker.once('error', reject);
+    worker.once('exit', (code) =>
+      pair ? resolve(pair) : reject(new Error(`TLS certificate generation failed (worker exit ${code})`)),
+    );
   });
-  return { key: pems.private, cert: pems.cert };
 }
 
 export async function loadTls(
