@@ -18,8 +18,6 @@ import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
 import { createSpamChecker } from './spam/index.ts';
 import type { Storage } from './storage/ports.ts';
-import { PostgresStorage } from './storage/postgres/store.ts';
-import { SqliteStorage } from './storage/sqlite/store.ts';
 import { VERSION } from './version.ts';
 
 export interface Mailroom {
@@ -33,16 +31,30 @@ export interface Mailroom {
   close(): Promise<void>;
 }
 
-async function openStorage(config: Config, metrics: Metrics): Promise<Storage> {
+/**
+ * Opens the configured engine, with what it has to say about its server. Each adapter is loaded
+ * only when chosen: a SQLite server does not keep the PostgreSQL driver's modules in its heap.
+ */
+async function openStorage(
+  config: Config,
+  metrics: Metrics,
+): Promise<{ storage: Storage; warnings: string[] }> {
   const onCommit = (size: number) => metrics.spoolBatchSize.observe(size);
   if (config.databaseUrl) {
+    const { PostgresStorage } = await import('./storage/postgres/store.ts');
     const pg = await PostgresStorage.open(config.databaseUrl);
     pg.onCommit = onCommit;
-    return pg;
+    try {
+      return { storage: pg, warnings: await pg.serverWarnings() };
+    } catch (err) {
+      await pg.close();
+      throw err;
+    }
   }
+  const { SqliteStorage } = await import('./storage/sqlite/store.ts');
   const sqlite = await SqliteStorage.open(config.dataDir);
   sqlite.onCommit = onCommit;
-  return sqlite;
+  return { storage: sqlite, warnings: [] };
 }
 
 /** Starts the roles named in config.roles; resolves once every listener is up. */
@@ -54,7 +66,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
   let ready = false;
   const closers: (() => Promise<void>)[] = [];
 
-  const storage = await openStorage(config, metrics);
+  const { storage, warnings } = await openStorage(config, metrics);
   closers.unshift(() => storage.close());
   logger.info(
     {
@@ -65,9 +77,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
   );
 
   try {
-    if (storage instanceof PostgresStorage) {
-      for (const warning of await storage.serverWarnings()) logger.warn({ engine: 'postgres' }, warning);
-    }
+    for (const warning of warnings) logger.warn({ engine: storage.capabilities.engine }, warning);
     // Worker threads run their own (parse-worker.ts, writer-worker.ts).
     const idleGc = startIdleGc({ onCollect: () => metrics.idleCollections.inc() });
     closers.unshift(async () => idleGc.stop());
