@@ -1,5 +1,6 @@
 // bench/inbox: the requests whose latency is measured (list pages and Mailpit-syntax searches),
-// each with what it should match in the corpus, so a fast answer that is wrong shows up.
+// each with what it should match in the corpus, so a fast answer that is wrong shows up. Each also
+// says how MailDev (the second peer, whose search is a plain substring) asks the same, if it can.
 import type { SearchView } from './corpus.ts';
 
 /** What a query needs to know about the filled store to be written. */
@@ -10,6 +11,30 @@ export interface QueryContext {
   before: string;
 }
 
+type Matcher = (v: SearchView, ctx: { readTag: string }) => boolean;
+
+/** How MailDev asks a query: `GET /api/email/summary` with skip, limit 50 and these parameters. */
+export interface MaildevQuery {
+  /** The parameters besides skip and limit; null when MailDev has no way to ask this. */
+  params: ((ctx: QueryContext) => Record<string, string>) | null;
+  /** What MailDev should match, where its semantics differ from `matches`. */
+  matches?: Matcher;
+  /** How its answer differs (or why it cannot ask), for the tables. */
+  note?: string;
+}
+
+/**
+ * MailDev's only search: `search=` keeps messages whose subject, from/to/cc names and addresses,
+ * or plain-text body contain the text, case-insensitively (@maildev/core matchesSearchTerm).
+ */
+const MAILDEV_UNSUPPORTED =
+  'not supported by MailDev (its only search is one substring over subject, addresses and text)';
+
+/** MailDev's substring test over what it searches (`words` also holds attachment names). */
+function maildevSubstring(text: string): Matcher {
+  return (v) => v.words.includes(text);
+}
+
 export interface QueryDef {
   /** Short label for the tables. */
   name: string;
@@ -18,9 +43,11 @@ export interface QueryDef {
   /** Page offset for list requests. */
   start?: (ctx: QueryContext) => number;
   /** Does this message match? Null when the answer depends on the store (dates). */
-  matches: ((v: SearchView, ctx: { readTag: string }) => boolean) | null;
+  matches: Matcher | null;
   /** Why Mailpit's answer is not comparable, when it is not. */
   mailpitNote?: string;
+  /** How MailDev asks it; absent means MailDev cannot. */
+  maildev?: MaildevQuery;
 }
 
 /** Messages with this tag are marked read before measuring, so is:unread selects a real subset. */
@@ -32,18 +59,34 @@ function prefixWord(text: string, word: string): boolean {
 }
 
 export const QUERIES: QueryDef[] = [
-  { name: 'list, first page', search: null, matches: () => true },
-  { name: 'list, deep page', search: null, start: (ctx) => Math.floor(ctx.count / 2), matches: () => true },
+  { name: 'list, first page', search: null, matches: () => true, maildev: { params: () => ({}) } },
+  {
+    name: 'list, deep page',
+    search: null,
+    start: (ctx) => Math.floor(ctx.count / 2),
+    matches: () => true,
+    maildev: { params: () => ({}) },
+  },
   {
     name: 'text word',
     search: () => 'invoice',
     matches: (v) => prefixWord(v.words, 'invoice'),
     mailpitNote: 'Mailpit matches free text as a substring',
+    maildev: {
+      params: () => ({ search: 'invoice' }),
+      matches: maildevSubstring('invoice'),
+      note: 'MailDev matches a substring of subject, addresses and text, not a word prefix',
+    },
   },
   {
     name: 'phrase',
     search: () => '"has shipped"',
     matches: (v) => /(?<![\p{L}\p{N}])has[^\p{L}\p{N}]+shipped(?![\p{L}\p{N}])/u.test(v.words),
+    maildev: {
+      params: () => ({ search: 'has shipped' }),
+      matches: maildevSubstring('has shipped'),
+      note: 'MailDev matches the text "has shipped" as a substring (not across a line break)',
+    },
   },
   { name: 'from:', search: () => 'from:olivia', matches: (v) => v.from.includes('olivia') },
   { name: 'to:', search: () => 'to:support', matches: (v) => v.to.includes('support') },
@@ -61,6 +104,7 @@ export const QUERIES: QueryDef[] = [
     name: 'is:unread',
     search: () => 'is:unread',
     matches: (v, ctx) => !v.tags.includes(ctx.readTag),
+    maildev: { params: () => ({ unread: 'true' }) },
   },
   { name: 'has:attachment', search: () => 'has:attachment', matches: (v) => v.attachments > 0 },
   {
@@ -96,14 +140,46 @@ export function queryPath(q: QueryDef, ctx: QueryContext): string {
   return `/api/v1/messages?${params}`;
 }
 
-/** Counts, per query, the corpus messages it should match; feed it every message's view. */
+/** The MailDev request of a query, or null when MailDev cannot ask it. */
+export function maildevPath(q: QueryDef, ctx: QueryContext): string | null {
+  if (!q.maildev?.params) return null;
+  const skip = q.start?.(ctx) ?? 0;
+  const params = new URLSearchParams({
+    skip: String(skip),
+    limit: '50',
+    sort: 'desc',
+    ...q.maildev.params(ctx),
+  });
+  return `/api/email/summary?${params}`;
+}
+
+/** Why MailDev has no row for this query, or how its row differs. */
+export function maildevNote(q: QueryDef): string | undefined {
+  return q.maildev?.params ? q.maildev.note : (q.maildev?.note ?? MAILDEV_UNSUPPORTED);
+}
+
+/** The matcher of a query that MailDev's answers are held to. */
+export function maildevMatcher(q: QueryDef): Matcher | null {
+  return q.maildev?.matches ?? q.matches;
+}
+
+/**
+ * Counts, per query, the corpus messages it should match; feed it every message's view. `matcher`
+ * picks the semantics to count with (Mailroom's by default).
+ */
 export class Expectations {
-  readonly counts: (number | null)[] = QUERIES.map((q) => (q.matches ? 0 : null));
+  readonly counts: (number | null)[];
+  private readonly matchers: (Matcher | null)[];
+
+  constructor(matcher: (q: QueryDef) => Matcher | null = (q) => q.matches) {
+    this.matchers = QUERIES.map(matcher);
+    this.counts = this.matchers.map((m) => (m ? 0 : null));
+  }
 
   add(v: SearchView): void {
     const ctx = { readTag: READ_TAG };
-    QUERIES.forEach((q, i) => {
-      if (q.matches?.(v, ctx)) this.counts[i] = (this.counts[i] ?? 0) + 1;
+    this.matchers.forEach((m, i) => {
+      if (m?.(v, ctx)) this.counts[i] = (this.counts[i] ?? 0) + 1;
     });
   }
 }

@@ -31,7 +31,7 @@ export interface QueryResult {
 }
 
 export interface TargetResult {
-  /** "mailroom/sqlite", "mailroom/postgres" or "mailpit". */
+  /** "mailroom/sqlite", "mailroom/postgres", "mailpit" or "maildev". */
   target: string;
   version?: string;
   error?: string;
@@ -57,6 +57,8 @@ export interface TargetResult {
     peakDuringFillBytes: number | null;
   };
   queries: QueryResult[];
+  /** Requests this server has no way to ask (a peer's narrower search), with the reason. */
+  unsupported?: { name: string; reason: string }[];
   ui: UiResult | null;
   diagnoses: Diagnosis[];
   warnings: string[];
@@ -101,6 +103,9 @@ export function formatTarget(r: TargetResult, requests: number, warmup: number):
       `| ${q.name} \`${requestText(q.path)}\` | p50 ${ms(q.p50)} · p95 ${ms(q.p95)} · p99 ${ms(q.p99)} ms; ${matchedText(q)}${q.note ? `; ${q.note}` : ''} | p95 < ${TARGETS.p95Ms} ms | ${verdict(q.pass)} |`,
     );
   }
+  for (const u of r.unsupported ?? []) {
+    lines.push(`| ${u.name} | ${u.reason}; not timed | p95 < ${TARGETS.p95Ms} ms | n/a |`);
+  }
   if (r.rss) {
     const idle = r.rss.idleBytes;
     const peak = r.rss.peakDuringLatencyBytes;
@@ -139,12 +144,16 @@ export function formatComparison(results: TargetResult[]): string {
   for (const name of names) {
     const cells = withQueries.map((r) => {
       const q = r.queries.find((x) => x.name === name);
+      if (!q && r.unsupported?.some((u) => u.name === name)) return 'n/s';
       return q ? `${ms(q.p95)}${q.note ? ' *' : ''}` : '–';
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
   if (withQueries.some((r) => r.queries.some((q) => q.note))) {
     lines.push("\n\\* not comparable, see the note in that server's table");
+  }
+  if (withQueries.some((r) => r.unsupported?.length)) {
+    lines.push('\nn/s: the server has no way to ask this request');
   }
   return lines.join('\n');
 }

@@ -1,12 +1,13 @@
 // bench/inbox: how the inbox holds up with a full store. Fills Mailroom (SQLite, then PostgreSQL)
 // with a realistic corpus over SMTP, then measures, one request at a time over keep-alive: list
 // pages and Mailpit-syntax searches (p50/p95/p99), the server's resident memory at idle and at
-// peak while those run, and the web UI's time to its first message row in Chromium. Mailpit runs
-// the same corpus and requests side by side when its binary is available.
+// peak while those run, and the web UI's time to its first message row in Chromium. The peers run
+// the same corpus and requests side by side: Mailpit when its binary is available, and MailDev 3
+// (installed on demand into the user's cache directory), each through its own API.
 //
 //   node bench/inbox/run.ts [--messages 100000] [--engines sqlite,postgres] [--requests 200]
 //                           [--warmup 20] [--connections 32] [--ui-loads 5] [--seed 1]
-//                           [--explain auto|all|off] [--skip-peer]
+//                           [--explain auto|all|off] [--peers mailpit,maildev] [--skip-peer]
 //
 // Prints one table per server (metric, value, target, PASS/FAIL) and writes the results as JSON to
 // bench/results/.
@@ -16,12 +17,31 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnMailroom } from '../../test/helpers/process.ts';
-import { Corpus } from './corpus.ts';
+import { Corpus, type SearchView } from './corpus.ts';
 import { type Diagnosis, diagnosePostgres, diagnoseSqlite, formatDiagnoses } from './explain.ts';
 import { timeRequests } from './latency.ts';
 import { findMailpit, startMailpit } from './peer.ts';
+import {
+  findMaildev,
+  MAILDEV_ROW_SELECTOR,
+  type MaildevPage,
+  markReadWhere,
+  startMaildev,
+  summaryKey,
+  viewKey,
+} from './peer-maildev.ts';
 import { type ScratchDatabase, scratchDatabase, vacuumUnlessAutovacuum } from './postgres.ts';
-import { Expectations, QUERIES, type QueryContext, queryPath, READ_TAG } from './queries.ts';
+import {
+  Expectations,
+  maildevMatcher,
+  maildevNote,
+  maildevPath,
+  QUERIES,
+  type QueryContext,
+  type QueryDef,
+  queryPath,
+  READ_TAG,
+} from './queries.ts';
 import {
   formatComparison,
   formatTarget,
@@ -52,6 +72,7 @@ function readArgs() {
         'ui-loads': { type: 'string', default: '5' },
         seed: { type: 'string', default: '1' },
         explain: { type: 'string', default: 'auto' },
+        peers: { type: 'string', default: 'mailpit,maildev' },
         'skip-peer': { type: 'boolean', default: false },
       },
     });
@@ -81,6 +102,12 @@ const ENGINES = String(values.engines)
   .filter(Boolean);
 for (const e of ENGINES)
   if (e !== 'sqlite' && e !== 'postgres') usage(`unknown engine "${e}" (sqlite, postgres)`);
+const PEERS = String(values.peers)
+  .split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
+for (const p of PEERS)
+  if (p !== 'mailpit' && p !== 'maildev') usage(`unknown peer "${p}" (mailpit, maildev)`);
 
 const t0 = performance.now();
 function log(line: string): void {
@@ -212,12 +239,113 @@ async function queryContext(base: string, count: number): Promise<QueryContext> 
   return { count, after, before };
 }
 
+// --- API dialects: how a server is asked. -----------------------------------------------------
+
+/** How the benchmark talks to one server's API. */
+interface Dialect {
+  /** Semantics the server's match counts are held to. */
+  expectations: () => Expectations;
+  /** Sees every message as it is sent (for what `markRead` needs to know). */
+  observe?: (view: SearchView) => void;
+  /** Waits until every message is stored and the last is found; returns the seconds it took. */
+  waitSearchable: (base: string, corpus: Corpus) => Promise<number>;
+  /** Marks the READ_TAG messages read; returns a warning when that went wrong. */
+  markRead: (base: string) => Promise<string | null>;
+  context: (base: string, count: number) => Promise<QueryContext>;
+  /** The request path of a query; null when this server cannot ask it. */
+  path: (q: QueryDef, ctx: QueryContext) => string | null;
+  /** Messages the server says match (the store's total for plain lists), and how many came back. */
+  read: (json: unknown, isList: boolean) => { matched: number; returned: number };
+  /** Whether counts are checked on rows that carry a note (their expectation follows the server). */
+  checkNoted: boolean;
+}
+
+/** Mailroom's API, which is Mailpit's (/api/v1). */
+const MAILPIT_API: Dialect = {
+  expectations: () => new Expectations(),
+  waitSearchable,
+  markRead: async (base) => {
+    await markSomeRead(base);
+    return null;
+  },
+  context: queryContext,
+  path: queryPath,
+  read: (json, isList) => {
+    const list = json as ListJson;
+    return { matched: isList ? list.total : list.messages_count, returned: list.messages.length };
+  },
+  checkNoted: false,
+};
+
+/** Waits until MailDev holds every message and its search finds the last one. */
+async function maildevSearchable(base: string, corpus: Corpus): Promise<number> {
+  const started = performance.now();
+  const timeoutMs = Math.max(120_000, corpus.count * 5);
+  let lastLog = started;
+  for (;;) {
+    const page = await getJson<MaildevPage>(`${base}/api/email/summary?limit=1`);
+    if (page.total > corpus.count)
+      throw new Error(`the store holds ${page.total} messages, ${corpus.count} were sent`);
+    const counted = page.total === corpus.count;
+    const found =
+      counted &&
+      (await getJson<MaildevPage>(`${base}/api/email/summary?limit=1&search=${corpus.marker}`)).total > 0;
+    if (found) return (performance.now() - started) / 1000;
+    const now = performance.now();
+    const state = `stored ${page.total}/${corpus.count}, last message ${counted ? 'not found yet' : 'not searched yet'}`;
+    if (now - started > timeoutMs) throw new Error(`not searchable after ${timeoutMs / 1000} s: ${state}`);
+    if (now - lastLog > 5000) {
+      log(`  waiting: ${state}`);
+      lastLog = now;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * MailDev's API (/api/email/summary). It has no tags, so the READ_TAG messages are found in its
+ * list by subject, sender and recipients, and opened, which marks them read as its UI does.
+ */
+function maildevApi(): Dialect {
+  const readKeys = new Set<string>();
+  let readCount = 0;
+  return {
+    expectations: () => new Expectations(maildevMatcher),
+    observe: (view) => {
+      if (!view.tags.includes(READ_TAG)) return;
+      readKeys.add(viewKey(view));
+      readCount++;
+    },
+    waitSearchable: maildevSearchable,
+    markRead: async (base) => {
+      const started = performance.now();
+      const marked = await markReadWhere(base, (s) => readKeys.has(summaryKey(s)));
+      log(
+        `maildev: opened ${marked} messages to mark them read (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      );
+      return marked === readCount
+        ? null
+        : `marked ${marked} messages read by subject, sender and recipients, the corpus tags ${readCount} ${READ_TAG}`;
+    },
+    // MailDev has no date search, so the date range is never asked.
+    context: async (_base, count) => ({ count, after: '', before: '' }),
+    path: maildevPath,
+    read: (json) => {
+      const page = json as MaildevPage;
+      return { matched: page.total, returned: page.items.length };
+    },
+    checkNoted: true,
+  };
+}
+
 // --- One server. -------------------------------------------------------------------------------
 
 interface Server {
   base: string;
   smtpPort: number;
   pid: number;
+  /** How its API is asked; Mailpit's by default. */
+  dialect?: Dialect;
   /** Things to say about this server's answers to particular queries. */
   notes: (name: string) => string | undefined;
   /** Database upkeep a normally configured server would have done by now; returns what it did. */
@@ -233,7 +361,8 @@ const IDLE_MS = 6000;
 
 /** Fill, wait, then latency and memory; fills `result` as it goes so a failure keeps what ran. */
 async function measureServer(server: Server, corpus: Corpus, result: TargetResult): Promise<void> {
-  const expectations = new Expectations();
+  const api = server.dialect ?? MAILPIT_API;
+  const expectations = api.expectations();
   // The empty server, settled, as a baseline for the numbers after the fill.
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const empty = readMemory(server.pid);
@@ -245,11 +374,14 @@ async function measureServer(server: Server, corpus: Corpus, result: TargetResul
   try {
     filled = await fill(server.smtpPort, corpus, {
       connections: CONNECTIONS,
-      onMessage: (_, view) => expectations.add(view),
+      onMessage: (_, view) => {
+        expectations.add(view);
+        api.observe?.(view);
+      },
       progress: (line) => log(line),
     });
     log(`${result.target}: sent in ${filled.seconds.toFixed(1)} s; waiting until all are searchable`);
-    readySeconds = await waitSearchable(server.base, corpus);
+    readySeconds = await api.waitSearchable(server.base, corpus);
   } finally {
     fillPeak = fillSampler.stop();
   }
@@ -260,7 +392,11 @@ async function measureServer(server: Server, corpus: Corpus, result: TargetResul
     pipelined: filled.pipelined,
     readySeconds,
   };
-  await markSomeRead(server.base);
+  const unmarked = await api.markRead(server.base);
+  if (unmarked) {
+    log(`${result.target}: ${unmarked}`);
+    result.warnings.push(unmarked);
+  }
   const settled = await server.settle?.();
   if (settled) {
     log(`${result.target}: ${settled}`);
@@ -270,24 +406,30 @@ async function measureServer(server: Server, corpus: Corpus, result: TargetResul
   // Idle: nothing in flight for a while.
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const idle = readMemory(server.pid);
-  const ctx = await queryContext(server.base, corpus.count);
+  const ctx = await api.context(server.base, corpus.count);
 
-  log(`${result.target}: ${QUERIES.length} requests × ${REQUESTS} (after ${WARMUP} warm-up)`);
+  const asked = QUERIES.filter((q) => api.path(q, ctx) !== null).length;
+  log(`${result.target}: ${asked} requests × ${REQUESTS} (after ${WARMUP} warm-up)`);
   const sampler = new RssSampler(server.pid);
   try {
     for (const [i, q] of QUERIES.entries()) {
-      const p = queryPath(q, ctx);
+      const p = api.path(q, ctx);
+      if (p === null) {
+        result.unsupported ??= [];
+        result.unsupported.push({ name: q.name, reason: server.notes(q.name) ?? 'not supported' });
+        continue;
+      }
       const timing = await timeRequests(`${server.base}${p}`, WARMUP, REQUESTS);
-      const first = timing.first as ListJson;
       const isList = q.search === null;
+      const answer = api.read(timing.first, isList);
       const start = q.start?.(ctx) ?? 0;
       const expectedReturned = Math.max(0, Math.min(50, corpus.count - start));
       const qr: QueryResult = {
         name: q.name,
         path: p,
-        matched: isList ? first.total : first.messages_count,
+        matched: answer.matched,
         expected: isList ? corpus.count : expectations.counts[i]!,
-        returned: first.messages.length,
+        returned: answer.returned,
         requests: REQUESTS,
         p50: timing.p50,
         p95: timing.p95,
@@ -299,7 +441,7 @@ async function measureServer(server: Server, corpus: Corpus, result: TargetResul
       if (isList && qr.returned !== expectedReturned) {
         result.warnings.push(`${q.name}: ${qr.returned} messages returned, ${expectedReturned} expected`);
       }
-      if (!qr.note && qr.expected !== null && qr.matched !== qr.expected) {
+      if ((!qr.note || api.checkNoted) && qr.expected !== null && qr.matched !== qr.expected) {
         result.warnings.push(`${q.name}: ${qr.matched} matched, the corpus has ${qr.expected}`);
       }
       result.queries.push(qr);
@@ -428,6 +570,41 @@ async function benchMailpit(corpus: Corpus): Promise<TargetResult | { target: st
   return result;
 }
 
+async function benchMaildev(corpus: Corpus): Promise<TargetResult | { target: string; skipped: string }> {
+  const found = await findMaildev(log);
+  if ('skipped' in found) return { target: 'maildev', skipped: found.skipped };
+  if (aborted) return { target: 'maildev', skipped: 'interrupted' };
+  const result: TargetResult = { target: 'maildev', queries: [], ui: null, diagnoses: [], warnings: [] };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-maildev-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const peer = await startMaildev(found.bin, found.version, dir);
+  track(peer.child);
+  cleanups.push(() => peer.stop());
+  result.version = peer.version;
+  const base = `http://127.0.0.1:${peer.httpPort}`;
+  const notes = new Map(QUERIES.map((q) => [q.name, maildevNote(q)]));
+  try {
+    await measureServer(
+      {
+        base,
+        smtpPort: peer.smtpPort,
+        pid: peer.child.pid!,
+        dialect: maildevApi(),
+        notes: (name) => notes.get(name),
+      },
+      corpus,
+      result,
+    );
+    log(`${result.target}: UI, ${UI_LOADS} loads in Chromium`);
+    result.ui = await measureUi(base, UI_LOADS, MAILDEV_ROW_SELECTOR);
+  } catch (err) {
+    result.error = (err as Error).message;
+    log(`maildev failed: ${result.error}\n${peer.output.slice(-20).join('\n')}`);
+  }
+  await runCleanups();
+  return result;
+}
+
 /** The 1-minute load average as text, and a warning when the machine was busy at the start. */
 const loadAtStart = os.loadavg()[0]!.toFixed(2);
 const busyAtStart =
@@ -439,7 +616,8 @@ async function main(): Promise<void> {
   if (busyAtStart) log(`warning: ${busyAtStart}`);
   const corpus = new Corpus({ seed: SEED, count: MESSAGES });
   const results: TargetResult[] = [];
-  let peerSkipped: string | null = null;
+  /** Why each peer asked for did not run; absent when it ran (or failed, which its table shows). */
+  const peerSkipped = new Map<string, string>();
   for (const engine of ENGINES as ('sqlite' | 'postgres')[]) {
     if (aborted) break;
     try {
@@ -456,16 +634,21 @@ async function main(): Promise<void> {
       });
     }
   }
-  if (values['skip-peer']) peerSkipped = 'skipped (--skip-peer)';
-  else if (!aborted) {
+  const peers = { mailpit: benchMailpit, maildev: benchMaildev };
+  for (const name of PEERS as (keyof typeof peers)[]) {
+    if (values['skip-peer']) {
+      peerSkipped.set(name, 'skipped (--skip-peer)');
+      continue;
+    }
+    if (aborted) break;
     try {
-      const peer = await benchMailpit(corpus);
-      if ('skipped' in peer) peerSkipped = peer.skipped;
+      const peer = await peers[name](corpus);
+      if ('skipped' in peer) peerSkipped.set(name, peer.skipped);
       else results.push(peer);
     } catch (err) {
       await runCleanups();
       results.push({
-        target: 'mailpit',
+        target: name,
         error: (err as Error).message,
         queries: [],
         ui: null,
@@ -483,7 +666,9 @@ async function main(): Promise<void> {
     console.log(formatTarget(r, REQUESTS, WARMUP));
     if (r.diagnoses.length > 0) console.log(formatDiagnoses(r.target, r.diagnoses));
   }
-  console.log(peerSkipped ? `\nPeer (Mailpit): ${peerSkipped}.` : '');
+  const peerNames = { mailpit: 'Mailpit', maildev: 'MailDev' } as Record<string, string>;
+  const skippedLines = [...peerSkipped].map(([name, why]) => `\nPeer (${peerNames[name]}): ${why}.`);
+  console.log(skippedLines.join(''));
   const comparison = formatComparison(results);
   if (comparison) console.log(comparison);
   const file = writeJson({
@@ -495,7 +680,8 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       uiLoads: UI_LOADS,
       seed: SEED,
-      peer: peerSkipped ?? 'ran',
+      peer: PEERS.includes('mailpit') ? (peerSkipped.get('mailpit') ?? 'ran') : 'not asked for (--peers)',
+      peers: Object.fromEntries(PEERS.map((name) => [name, peerSkipped.get(name) ?? 'ran'])),
       loadAverageAtStart: Number(loadAtStart),
     },
     results,

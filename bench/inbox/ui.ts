@@ -34,7 +34,8 @@ export function which(name: string): string | null {
 /** Is the UI served at `/`? Null when it is, otherwise why not. */
 async function uiMissing(base: string): Promise<string | null> {
   try {
-    const res = await fetch(`${base}/`);
+    // Asked as a browser asks: some UIs (MailDev's) serve their page only to an HTML Accept.
+    const res = await fetch(`${base}/`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     const body = await res.text();
     if (res.status !== 200) return `GET / answered ${res.status}`;
     if (!res.headers.get('content-type')?.includes('text/html')) return 'GET / is not HTML';
@@ -45,9 +46,15 @@ async function uiMissing(base: string): Promise<string | null> {
   }
 }
 
-/** Loads `base` + "/" `loads` times and reports the median time to the first visible row. */
-export async function measureUi(base: string, loads: number): Promise<UiResult> {
-  const selector = FIRST_ROW_SELECTOR;
+/**
+ * Loads `base` + "/" `loads` times and reports the median time to the first visible row: an
+ * element matching `selector` (Mailroom's rows by default; a peer's UI passes its own).
+ */
+export async function measureUi(
+  base: string,
+  loads: number,
+  selector: string = FIRST_ROW_SELECTOR,
+): Promise<UiResult> {
   const missing = await uiMissing(base);
   if (missing) return { status: 'not-built', reason: `UI not built (${missing})`, selector };
   const wanted = process.env.MAILROOM_CHROMIUM || 'chromium';
