@@ -144,6 +144,15 @@ for (const backend of BACKENDS) {
     it('matches phrases as adjacent words only', async () => {
       assert.deepEqual(await subjects('"thank you for ordering"'), ['Your order confirmation']);
       assert.deepEqual(await subjects('"ordering you"'), []);
+      // Two words, present and not.
+      assert.deepEqual(await subjects('"THANK you"'), ['Your order confirmation']);
+      assert.deepEqual(await subjects('"thank ordering"'), []);
+      assert.deepEqual(await subjects('"items delivery"'), ['Your order confirmation'], 'across a full stop');
+      assert.ok(!(await subjects('-"thank you"')).includes('Your order confirmation'), 'negated');
+      // Every adjacent pair of "red green blue" is in this text, but never the three in one run.
+      await store([{ subject: 'Colours', text: 'red green, then green blue.' }]);
+      assert.deepEqual(await subjects('"red green blue"'), []);
+      assert.deepEqual(await subjects('"green blue"'), ['Colours']);
     });
 
     it('is Unicode case- and accent-insensitive', async () => {
