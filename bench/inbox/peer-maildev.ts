@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fold, type SearchView } from './corpus.ts';
-import { freePort, type RunningPeer } from './peer.ts';
+import { freePort, type RunningPeer, watchChild } from './peer.ts';
 import { which } from './ui.ts';
 
 /** What `npm install` is asked for. */
@@ -167,18 +167,7 @@ export async function startMaildev(
   const child: ChildProcess = isNodeScript(script)
     ? spawn(process.execPath, [script, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
     : spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const keep = (d: string) => {
-    output.push(...d.split('\n').filter(Boolean));
-    output.splice(0, Math.max(0, output.length - 50));
-  };
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
+  const { output, stop } = watchChild(child);
   const base = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -27,6 +27,25 @@ export function findMailpit(): { bin: string } | { skipped: string } {
   };
 }
 
+/** Keeps the last 50 lines a peer wrote (for error reports) and stops it with SIGTERM. */
+export function watchChild(child: ChildProcess): { output: string[]; stop(): Promise<void> } {
+  const output: string[] = [];
+  const keep = (d: string) => {
+    output.push(...d.split('\n').filter(Boolean));
+    output.splice(0, Math.max(0, output.length - 50));
+  };
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -57,18 +76,7 @@ export async function startMailpit(bin: string, dir: string, timeoutMs = 20_000)
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const output: string[] = [];
-  const keep = (d: string) => {
-    output.push(...d.split('\n').filter(Boolean));
-    output.splice(0, Math.max(0, output.length - 50));
-  };
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-  };
+  const { output, stop } = watchChild(child);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null)
