@@ -1,17 +1,14 @@
 // bench/inbox: where a slow request spends its time. For each request that missed its target, the
 // statements the storage adapter runs for it are timed one by one against the benchmark's own
-// store, with their query plans: PostgreSQL's are the adapter's own (src/storage/postgres/
-// list-sql.ts); SQLite's mirror SqliteStorage.list and tags() as read when this was written. Diagnostics only: the server's numbers are the ones measured
+// store, with their query plans. They are the adapters' own (src/storage/postgres/list-sql.ts,
+// src/storage/sqlite/list-sql.ts). Diagnostics only: the server's numbers are the ones measured
 // over HTTP.
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { parseSearch } from '../../src/search/query.ts';
 import { listStatements } from '../../src/storage/postgres/list-sql.ts';
-import { SUMMARY_COLUMNS } from '../../src/storage/rows.ts';
-import {
-  compileSearch as compileSqlite,
-  registerSearchFunctions,
-} from '../../src/storage/sqlite/search-sql.ts';
+import { listStatements as sqliteListStatements } from '../../src/storage/sqlite/list-sql.ts';
+import { registerSearchFunctions } from '../../src/storage/sqlite/search-sql.ts';
 import { median } from './latency.ts';
 
 export interface StatementCost {
@@ -33,48 +30,9 @@ interface Statement {
 }
 
 const RUNS = 5;
-const PREFIXED = SUMMARY_COLUMNS.split(', ')
-  .map((c) => `m.${c}`)
-  .join(', ');
-
 function sqliteStatements(search: string | null, start: number, limit: number): Statement[] {
-  const out: Statement[] = [
-    {
-      label: 'mailbox counts',
-      sql: 'SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages',
-      params: [],
-    },
-    {
-      label: 'tag list',
-      sql: `SELECT t.name AS name, count(mt.seq) AS messages FROM tags t
-            LEFT JOIN message_tags mt ON mt.tag_id = t.id GROUP BY t.id ORDER BY t.norm, t.name`,
-      params: [],
-    },
-  ];
-  const query = search ? parseSearch(search) : null;
-  if (!query || query.clauses.length === 0) {
-    out.push({
-      label: 'page rows',
-      sql: `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`,
-      params: [limit, start],
-    });
-    return out;
-  }
-  const c = compileSqlite(query);
-  const from = `messages m ${c.joinSearch ? 'LEFT JOIN message_search s ON s.seq = m.seq' : ''} WHERE ${c.where}`;
-  out.push(
-    {
-      label: 'page rows',
-      sql: `SELECT ${PREFIXED} FROM ${from} ORDER BY m.seq DESC LIMIT ? OFFSET ?`,
-      params: [...c.params, limit, start],
-    },
-    {
-      label: 'matched count',
-      sql: `SELECT count(*) AS n, coalesce(sum(m.read = 0), 0) AS unread FROM ${from}`,
-      params: c.params,
-    },
-  );
-  return out;
+  const query = search ? parseSearch(search) : undefined;
+  return sqliteListStatements({ start, limit, query });
 }
 
 /** Times the SQLite statements behind each request in the database file `file` (opened read-only). */

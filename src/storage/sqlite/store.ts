@@ -17,8 +17,9 @@ import type {
   TagCount,
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
+import { listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
 import { openDatabase } from './open.ts';
-import { compileSearch, registerSearchFunctions } from './search-sql.ts';
+import { registerSearchFunctions } from './search-sql.ts';
 import { stmt } from './statements.ts';
 import { PRUNE_BATCH } from './write-ops.ts';
 import { SqliteWriter } from './writer.ts';
@@ -74,15 +75,10 @@ export class SqliteStorage implements Storage {
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const counts = stmt(
-      this.db,
-      'SELECT count(*) AS total, (SELECT count(*) FROM messages WHERE read = 0) AS unread FROM messages',
-    ).get() as { total: number; unread: number };
-    if (!q.query || q.query.clauses.length === 0) {
-      const rows = stmt(
-        this.db,
-        `SELECT ${SUMMARY_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ? OFFSET ?`,
-      ).all(q.limit, q.start) as unknown as SummaryRow[];
+    const counts = stmt(this.db, MAILBOX_COUNTS.sql).get() as { total: number; unread: number };
+    const plan = listPlan(q);
+    if (!plan.count) {
+      const rows = stmt(this.db, plan.page.sql).all(...plan.page.params) as unknown as SummaryRow[];
       return {
         ...counts,
         matched: counts.total,
@@ -90,20 +86,12 @@ export class SqliteStorage implements Storage {
         messages: rows.map(toSummary),
       };
     }
-    const c = compileSearch(q.query, { page: true });
-    const counted = compileSearch(q.query);
-    const from = (x: { joinSearch: boolean; where: string }) =>
-      `messages m ${x.joinSearch ? 'LEFT JOIN message_search s ON s.seq = m.seq' : ''} WHERE ${x.where}`;
-    const columns = SUMMARY_COLUMNS.split(', ')
-      .map((col) => `m.${col}`)
-      .join(', ');
     // Search statements vary with the query, so they are prepared per call rather than cached.
-    const rows = this.db
-      .prepare(`SELECT ${columns} FROM ${from(c)} ORDER BY m.seq DESC LIMIT ? OFFSET ?`)
-      .all(...c.params, q.limit, q.start) as unknown as SummaryRow[];
-    const matched = this.db
-      .prepare(`SELECT count(*) AS n, coalesce(sum(m.read = 0), 0) AS unread FROM ${from(counted)}`)
-      .get(...counted.params) as { n: number; unread: number };
+    const rows = this.db.prepare(plan.page.sql).all(...plan.page.params) as unknown as SummaryRow[];
+    const matched = this.db.prepare(plan.count.sql).get(...plan.count.params) as {
+      n: number;
+      unread: number;
+    };
     return {
       ...counts,
       matched: matched.n,
@@ -156,7 +144,7 @@ export class SqliteStorage implements Storage {
   }
 
   async tags(): Promise<string[]> {
-    const rows = stmt(this.db, 'SELECT name FROM tags ORDER BY norm, name').all() as { name: string }[];
+    const rows = stmt(this.db, TAG_NAMES.sql).all() as { name: string }[];
     return rows.map((r) => r.name);
   }
 
