@@ -128,6 +128,10 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         'a non-image gets a blank white thumbnail',
       );
       await assert.rejects(mailpit.getMessageSummary('NoSuchMessageId0000000'), /404/);
+      // As Mailpit: an unknown part is a 404 for the part and a 400 for its thumbnail.
+      await assert.rejects(mailpit.getMessageAttachment(order.ID, '9.9'), /404/);
+      await assert.rejects(mailpit.getAttachmentThumbnail(order.ID, '9.9'), /400/);
+      await assert.rejects(mailpit.getAttachmentThumbnail('NoSuchMessageId0000000', '1'), /400/);
     });
 
     it('renders the HTML and text views', async () => {

@@ -149,7 +149,10 @@ export const OPERATIONS: Operation[] = [
     summary: 'A 180×120 JPEG thumbnail of an image part (blank for other types)',
     tag: 'message',
     path_params: { ...ID, PartID: partIdParam },
-    responses: { 200: { description: 'JPEG', content: { 'image/jpeg': undefined } }, 404: notFound },
+    responses: {
+      200: { description: 'JPEG', content: { 'image/jpeg': undefined } },
+      400: problem('No such message or part (400 here, as in Mailpit)'),
+    },
   },
   {
     method: 'get',

@@ -79,7 +79,14 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
   );
 
   app.get('/message/:id/part/:partId/thumb', async (c) => {
-    const part = await decodedPart(deps, await resolveId(storage, c.req.param('id')), c.req.param('partId'));
+    // Mailpit answers an unknown message or part here with 400 (not the 404 of the part itself).
+    const part = await resolveId(storage, c.req.param('id'))
+      .then((id) => decodedPart(deps, id, c.req.param('partId')))
+      .catch((err: unknown) => {
+        if (err instanceof HttpProblem && err.status === 404)
+          throw new HttpProblem('bad-request', err.detail);
+        throw err;
+      });
     const jpeg = await thumbnail(part.content, part.contentType);
     return new Response(bodyBytes(jpeg), {
       status: 200,
