@@ -167,6 +167,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         (await mailpit.searchMessages({ query: 'is:unread' })).messages.map((m) => m.Subject),
       );
       await assert.rejects(mailpit.searchMessages({ query: 'before:not-a-date' }), /400/);
+      // As Mailpit: a search without a query is a 400, not the whole mailbox.
+      await assert.rejects(mailpit.searchMessages({ query: ' ' }), /400/);
     });
 
     it('sets read state by IDs and by search', async () => {

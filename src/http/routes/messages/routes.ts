@@ -41,6 +41,8 @@ export function messagesRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<
 
   app.get('/search', async (c) => {
     const { query, start, limit, tz } = validate(searchQuery, c.req.query(), 'query');
+    // As in Mailpit, a search needs a query: an empty one is a 400, not the whole mailbox.
+    if (query.trim() === '') throw new HttpProblem('bad-request', 'The search query is empty.');
     const parsed = parseSearchParam(query, tz);
     const [result, tags] = await Promise.all([storage.list({ start, limit, query: parsed }), allTags()]);
     return c.json(presentList(result, start, tags));
