@@ -96,18 +96,17 @@ const UI_LOADS = positive('ui-loads');
 const SEED = positive('seed', 0);
 const EXPLAIN = String(values.explain);
 if (!['auto', 'all', 'off'].includes(EXPLAIN)) usage('--explain must be auto, all or off');
-const ENGINES = String(values.engines)
-  .split(',')
-  .map((e) => e.trim())
-  .filter(Boolean);
-for (const e of ENGINES)
-  if (e !== 'sqlite' && e !== 'postgres') usage(`unknown engine "${e}" (sqlite, postgres)`);
-const PEERS = String(values.peers)
-  .split(',')
-  .map((p) => p.trim())
-  .filter(Boolean);
-for (const p of PEERS)
-  if (p !== 'mailpit' && p !== 'maildev') usage(`unknown peer "${p}" (mailpit, maildev)`);
+/** A comma-separated flag whose items must each be one of `allowed`. */
+function listFlag(name: 'engines' | 'peers', what: string, allowed: readonly string[]): string[] {
+  const items = String(values[name])
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const x of items) if (!allowed.includes(x)) usage(`unknown ${what} "${x}" (${allowed.join(', ')})`);
+  return items;
+}
+const ENGINES = listFlag('engines', 'engine', ['sqlite', 'postgres']);
+const PEERS = listFlag('peers', 'peer', ['mailpit', 'maildev']);
 
 const t0 = performance.now();
 function log(line: string): void {
@@ -184,27 +183,29 @@ async function parsedCount(base: string): Promise<number | null> {
   return parsed;
 }
 
-/**
- * Waits until the server lists every message, has parsed them all (when it reports parsing), and
- * finds the last message's marker word. Returns the seconds this took.
- */
-async function waitSearchable(base: string, corpus: Corpus): Promise<number> {
+/** One look at a server while it fills: what it stores, and a search for the last message. */
+interface SearchableProbe {
+  stored: number;
+  /** Everything is stored (and parsed, where the server says so): time to search. */
+  ready: boolean;
+  /** More to say in the progress line (e.g. how many are parsed). */
+  detail?: string;
+  /** Searches for the corpus marker; only run once `ready`, so polling does not load the server. */
+  find(): Promise<boolean>;
+}
+
+/** Polls `probe` until the last message is found; returns the seconds it took. */
+async function pollSearchable(corpus: Corpus, probe: () => Promise<SearchableProbe>): Promise<number> {
   const started = performance.now();
   const timeoutMs = Math.max(120_000, corpus.count * 5);
   let lastLog = started;
   for (;;) {
-    const list = await getJson<ListJson>(`${base}/api/v1/messages?limit=1`);
-    const parsed = await parsedCount(base);
-    if (list.total > corpus.count)
-      throw new Error(`the store holds ${list.total} messages, ${corpus.count} were sent`);
-    // The search runs only once the counts are there, so polling does not load the server meanwhile.
-    const counted = list.total === corpus.count && (parsed === null || parsed >= corpus.count);
-    const found =
-      counted &&
-      (await getJson<ListJson>(`${base}/api/v1/search?limit=1&query=${corpus.marker}`)).messages_count > 0;
-    if (found) return (performance.now() - started) / 1000;
+    const p = await probe();
+    if (p.stored > corpus.count)
+      throw new Error(`the store holds ${p.stored} messages, ${corpus.count} were sent`);
+    if (p.ready && (await p.find())) return (performance.now() - started) / 1000;
     const now = performance.now();
-    const state = `stored ${list.total}/${corpus.count}, parsed ${parsed ?? 'n/a'}, last message ${counted ? 'not found yet' : 'not searched yet'}`;
+    const state = `stored ${p.stored}/${corpus.count}${p.detail ? `, ${p.detail}` : ''}, last message ${p.ready ? 'not found yet' : 'not searched yet'}`;
     if (now - started > timeoutMs) throw new Error(`not searchable after ${timeoutMs / 1000} s: ${state}`);
     if (now - lastLog > 5000) {
       log(`  waiting: ${state}`);
@@ -212,6 +213,24 @@ async function waitSearchable(base: string, corpus: Corpus): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Waits until the server lists every message, has parsed them all (when it reports parsing), and
+ * finds the last message's marker word. Returns the seconds this took.
+ */
+function waitSearchable(base: string, corpus: Corpus): Promise<number> {
+  return pollSearchable(corpus, async () => {
+    const list = await getJson<ListJson>(`${base}/api/v1/messages?limit=1`);
+    const parsed = await parsedCount(base);
+    return {
+      stored: list.total,
+      ready: list.total === corpus.count && (parsed === null || parsed >= corpus.count),
+      detail: `parsed ${parsed ?? 'n/a'}`,
+      find: async () =>
+        (await getJson<ListJson>(`${base}/api/v1/search?limit=1&query=${corpus.marker}`)).messages_count > 0,
+    };
+  });
 }
 
 /** Marks the messages tagged READ_TAG as read, so is:unread has something to leave out. */
@@ -278,28 +297,16 @@ const MAILPIT_API: Dialect = {
 };
 
 /** Waits until MailDev holds every message and its search finds the last one. */
-async function maildevSearchable(base: string, corpus: Corpus): Promise<number> {
-  const started = performance.now();
-  const timeoutMs = Math.max(120_000, corpus.count * 5);
-  let lastLog = started;
-  for (;;) {
+function maildevSearchable(base: string, corpus: Corpus): Promise<number> {
+  return pollSearchable(corpus, async () => {
     const page = await getJson<MaildevPage>(`${base}/api/email/summary?limit=1`);
-    if (page.total > corpus.count)
-      throw new Error(`the store holds ${page.total} messages, ${corpus.count} were sent`);
-    const counted = page.total === corpus.count;
-    const found =
-      counted &&
-      (await getJson<MaildevPage>(`${base}/api/email/summary?limit=1&search=${corpus.marker}`)).total > 0;
-    if (found) return (performance.now() - started) / 1000;
-    const now = performance.now();
-    const state = `stored ${page.total}/${corpus.count}, last message ${counted ? 'not found yet' : 'not searched yet'}`;
-    if (now - started > timeoutMs) throw new Error(`not searchable after ${timeoutMs / 1000} s: ${state}`);
-    if (now - lastLog > 5000) {
-      log(`  waiting: ${state}`);
-      lastLog = now;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return {
+      stored: page.total,
+      ready: page.total === corpus.count,
+      find: async () =>
+        (await getJson<MaildevPage>(`${base}/api/email/summary?limit=1&search=${corpus.marker}`)).total > 0,
+    };
+  });
 }
 
 /**
