@@ -1,4 +1,6 @@
-// Numbered SQL migrations, one folder per engine with matching numbers (001_x.sql, 002_y.sql ...).
+// Numbered SQL migrations, one folder per engine (001_x.sql, 002_y.sql ...). A change both engines
+// need has the same number in both; an engine-only change (PostgreSQL 004, 005) takes the next free
+// number there, so numbers line up only while the engines change together.
 import fs from 'node:fs';
 import path from 'node:path';
 

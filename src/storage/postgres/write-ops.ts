@@ -127,12 +127,15 @@ export async function saveParsed(db: Db, record: ParsedRecord): Promise<void> {
        WHERE id = $1 RETURNING seq),
      b AS (
        INSERT INTO message_body (seq, parsed) SELECT seq, $12::json FROM m
-       ON CONFLICT (seq) DO UPDATE SET parsed = EXCLUDED.parsed)
-     INSERT INTO message_search (seq, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, s_headers, words)
-     SELECT seq, $13, $14, $15, $16, $17, $18, $19, $20, to_tsvector('simple', $21) FROM m
-     ON CONFLICT (seq) DO UPDATE SET s_from = EXCLUDED.s_from, s_to = EXCLUDED.s_to, s_cc = EXCLUDED.s_cc,
-       s_bcc = EXCLUDED.s_bcc, s_reply_to = EXCLUDED.s_reply_to, s_subject = EXCLUDED.s_subject,
-       s_message_id = EXCLUDED.s_message_id, s_headers = EXCLUDED.s_headers, words = EXCLUDED.words
+       ON CONFLICT (seq) DO UPDATE SET parsed = EXCLUDED.parsed),
+     s AS (
+       INSERT INTO message_search (seq, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, s_headers)
+       SELECT seq, $13, $14, $15, $16, $17, $18, $19, $20 FROM m
+       ON CONFLICT (seq) DO UPDATE SET s_from = EXCLUDED.s_from, s_to = EXCLUDED.s_to, s_cc = EXCLUDED.s_cc,
+         s_bcc = EXCLUDED.s_bcc, s_reply_to = EXCLUDED.s_reply_to, s_subject = EXCLUDED.s_subject,
+         s_message_id = EXCLUDED.s_message_id, s_headers = EXCLUDED.s_headers)
+     INSERT INTO message_words (seq, words) SELECT seq, to_tsvector('simple', $21) FROM m
+     ON CONFLICT (seq) DO UPDATE SET words = EXCLUDED.words
      RETURNING seq`,
     [
       id,
