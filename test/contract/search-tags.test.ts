@@ -133,6 +133,10 @@ for (const backend of BACKENDS) {
         'Invoice attached',
       ]);
       assert.deepEqual(await subjects('please invoice -from:shop is:unread larger:1'), ['Invoice attached']);
+      // Phrases and words together, with and without field terms: every one must hold.
+      assert.deepEqual(await subjects('"find the" invoice to:ann'), ['Invoice attached']);
+      assert.deepEqual(await subjects('"find the" thank'), []);
+      assert.deepEqual(await subjects('"find the" to:ann subject:order'), []);
       assert.deepEqual(await subjects('thank from:securite'), []);
       // A page past the matches still reports how many matched.
       const r = await storage.list({ start: 5, limit: 10, query: parseSearch('subject:e -tag:billing') });
