@@ -1,6 +1,6 @@
-// Numbered SQL migrations, one folder per engine (001_x.sql, 002_y.sql ...). A change both engines
-// need has the same number in both; an engine-only change (PostgreSQL 004, 005) takes the next free
-// number there, so numbers line up only while the engines change together.
+// Numbered SQL migrations, one folder per engine (001_x.sql, 002_y.sql ...). Numbers are per
+// engine: PostgreSQL has changes SQLite does not need (its 004–006), so one change can carry
+// different numbers (the outbound queue is SQLite 004, PostgreSQL 007); each file names its twin.
 import fs from 'node:fs';
 import path from 'node:path';
 

@@ -1,5 +1,6 @@
 // The storage port: what the rest of Mailroom may ask of a database. Two adapters implement it
 // (storage/sqlite, storage/postgres) and test/contract runs one suite against both.
+import type { DeliveryRecord, DeliveryState, QueueAction, RecipientOutcome } from '../domain/delivery.ts';
 import type { MessageSummary, ParseResult, SpoolEntry, StoredMessage } from '../domain/message.ts';
 import type { SearchQuery } from '../search/ast.ts';
 
@@ -69,6 +70,8 @@ export interface StoreStats {
 
 export interface Storage {
   readonly capabilities: StorageCapabilities;
+  /** The outbound queue, in the same database. */
+  readonly outbound: OutboundStore;
 
   /**
    * Durably commits raw bytes and envelopes: when the promise resolves the messages survive a
@@ -118,4 +121,102 @@ export interface Storage {
   /** Cheap liveness probe of the database connection. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A message to queue for delivery, composed and validated by outbound/. */
+export interface NewOutbound {
+  id: string;
+  /** MAIL FROM; '' for the null reverse-path (a DSN). */
+  mailFrom: string;
+  rcptTo: string[];
+  raw: Uint8Array;
+  /** The Message-ID header value, with angle brackets. */
+  headerMessageId: string;
+  source: 'api' | 'submission' | 'system';
+  tags: string[];
+  metadata: Record<string, string>;
+  /** ISO 8601: now, or a scheduled time. */
+  queuedAt: string;
+  sendAt: string;
+  expiresAt: string;
+  /** With an Idempotency-Key: the key, a hash of the request, and when the key is forgotten. */
+  idempotency?: { key: string; requestHash: string; expiresAt: string };
+}
+
+export type EnqueueResult =
+  | { outcome: 'queued'; id: string }
+  /** The key was used before with the same request: nothing new was queued. */
+  | { outcome: 'replayed'; id: string }
+  /** The key was used before with another request. */
+  | { outcome: 'conflict'; id: string };
+
+export interface OutboundEvent {
+  /** Stable id: the same event always has the same id. */
+  id: string;
+  type: string;
+  at: string;
+  outboundId: string;
+  deliveryId: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface ClaimedDelivery {
+  delivery: DeliveryRecord;
+  mailFrom: string;
+  queuedAt: string;
+}
+
+export interface AttemptRecord {
+  deliveryId: string;
+  /** The lease holder; a worker that lost its lease records nothing. */
+  owner: string;
+  now: string;
+  /** Results for the recipients this attempt tried. */
+  results: { address: string; outcome: RecipientOutcome; reply: string }[];
+  state: Extract<DeliveryState, 'delivered' | 'deferred' | 'bounced' | 'expired'>;
+  /** Required when `state` is 'deferred'. */
+  nextAttemptAt?: string;
+  reply: string;
+  events: { type: string; data: Record<string, unknown> }[];
+}
+
+export interface OutboundView {
+  id: string;
+  mailFrom: string;
+  rcptTo: string[];
+  headerMessageId: string;
+  size: number;
+  source: NewOutbound['source'];
+  tags: string[];
+  metadata: Record<string, string>;
+  queuedAt: string;
+  sendAt: string;
+  deliveries: DeliveryRecord[];
+}
+
+export interface OutboundStore {
+  /**
+   * Durably queues the message with one delivery per recipient domain and a `message:queued`
+   * event, unless its idempotency key was seen before (then nothing is written).
+   */
+  enqueue(message: NewOutbound): Promise<EnqueueResult>;
+  /**
+   * Leases up to `limit` due deliveries (queued or deferred, `nextAttemptAt` ≤ now) to `owner`
+   * until `now + leaseMs`; on PostgreSQL, concurrent claimers skip each other's rows.
+   */
+  claim(request: { owner: string; now: string; leaseMs: number; limit: number }): Promise<ClaimedDelivery[]>;
+  /** Records an attempt's outcome; false (and nothing written) when `owner` no longer holds the lease. */
+  recordAttempt(record: AttemptRecord): Promise<boolean>;
+  /** Returns deliveries whose lease ran out to the queue, due now; returns how many. */
+  reapLeases(now: string): Promise<number>;
+  /** Applies an operator's action; null if there is no such delivery, false if its state forbids it. */
+  control(deliveryId: string, action: QueueAction, now: string): Promise<DeliveryRecord | null | false>;
+  get(id: string): Promise<OutboundView | null>;
+  raw(id: string): Promise<Uint8Array | null>;
+  /** Deliveries, newest first, optionally in one state. */
+  deliveries(query: { state?: DeliveryState; start: number; limit: number }): Promise<DeliveryRecord[]>;
+  /** Events of one message, oldest first. */
+  events(outboundId: string): Promise<OutboundEvent[]>;
+  /** Forgets idempotency keys whose time is up; returns how many. */
+  pruneIdempotencyKeys(now: string): Promise<number>;
 }

@@ -6,6 +6,7 @@ import { GroupCommitter } from '../group-commit.ts';
 import type {
   ListQuery,
   ListResult,
+  OutboundStore,
   ParsedRecord,
   RenameTagOutcome,
   RetentionLimits,
@@ -18,6 +19,7 @@ import type {
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
+import { PostgresOutbound } from './outbound.ts';
 import { retryTransient } from './retry.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
 import {
@@ -43,8 +45,11 @@ export class PostgresStorage implements Storage {
   /** Appends not yet answered; close() lets them finish before ending the pool. */
   private readonly inFlight = new Set<Promise<void>>();
 
+  readonly outbound: OutboundStore;
+
   private constructor(pool: pg.Pool) {
     this.pool = pool;
+    this.outbound = new PostgresOutbound(pool);
     this.committer = new GroupCommitter((calls) => flushSpool(pool, calls));
   }
 

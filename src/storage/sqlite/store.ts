@@ -7,6 +7,7 @@ import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/mes
 import type {
   ListQuery,
   ListResult,
+  OutboundStore,
   ParsedRecord,
   RenameTagOutcome,
   RetentionLimits,
@@ -19,6 +20,7 @@ import type {
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
 import { openDatabase } from './open.ts';
+import { SqliteOutbound } from './outbound.ts';
 import { registerSearchFunctions } from './search-sql.ts';
 import { stmt } from './statements.ts';
 import { PRUNE_BATCH } from './write-ops.ts';
@@ -29,11 +31,13 @@ export class SqliteStorage implements Storage {
   private readonly file: string;
   private readonly db: DatabaseSync;
   private readonly writer: SqliteWriter;
+  readonly outbound: OutboundStore;
 
   private constructor(file: string, db: DatabaseSync, writer: SqliteWriter) {
     this.file = file;
     this.db = db;
     this.writer = writer;
+    this.outbound = new SqliteOutbound(db, writer);
   }
 
   static async open(dataDir: string): Promise<SqliteStorage> {

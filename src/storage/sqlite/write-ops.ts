@@ -8,6 +8,7 @@ import { normalize } from '../../search/text.ts';
 import type { ParsedRecord, RenameTagOutcome, RetentionLimits, Selection } from '../ports.ts';
 import { searchColumns, summaryColumns } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
+import { outboundOps } from './outbound-ops.ts';
 import { compileSearch } from './search-sql.ts';
 import { stmt } from './statements.ts';
 
@@ -281,6 +282,7 @@ export const writeOps = {
     deleteSeqs(db, [...victims]);
     return victims.size;
   },
+  ...outboundOps,
 } as const;
 
 export type WriteOps = typeof writeOps;

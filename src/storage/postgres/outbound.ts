@@ -1,0 +1,360 @@
+// PostgreSQL side of the outbound queue port. Several nodes claim from one queue: a claim locks
+// the due rows it takes and skips rows another claim holds (FOR UPDATE SKIP LOCKED), so each
+// delivery goes to one worker; a lease that runs out returns it to the queue (reapLeases).
+import type pg from 'pg';
+import {
+  ACTION_EVENTS,
+  afterAction,
+  type DeliveryRecord,
+  type DeliveryState,
+  groupByDomain,
+  type QueueAction,
+  type RecipientStatus,
+} from '../../domain/delivery.ts';
+import { newMessageId } from '../../domain/ids.ts';
+import type {
+  AttemptRecord,
+  ClaimedDelivery,
+  EnqueueResult,
+  NewOutbound,
+  OutboundEvent,
+  OutboundStore,
+  OutboundView,
+} from '../ports.ts';
+import { BEGIN_DURABLE } from './spool-commit.ts';
+
+type Db = pg.Pool | pg.PoolClient;
+
+interface DeliveryRow {
+  seq: string;
+  id: string;
+  outbound_id: string;
+  domain: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: Date;
+  expires_at: Date;
+  last_reply: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const DELIVERY_SELECT = `SELECT d.seq, d.id, o.id AS outbound_id, d.domain, d.state, d.attempts, d.next_attempt_at,
+  d.expires_at, d.last_reply, d.created_at, d.updated_at
+  FROM deliveries d JOIN outbound o ON o.seq = d.outbound_seq`;
+
+async function withRecipients(db: Db, rows: readonly DeliveryRow[]): Promise<DeliveryRecord[]> {
+  if (rows.length === 0) return [];
+  const { rows: recipients } = await db.query<RecipientStatus & { delivery_seq: string }>(
+    `SELECT delivery_seq, address, state, reply FROM delivery_recipients
+     WHERE delivery_seq = ANY ($1::bigint[]) ORDER BY delivery_seq, address`,
+    [rows.map((r) => r.seq)],
+  );
+  const bySeq = new Map<string, RecipientStatus[]>();
+  for (const r of recipients) {
+    const list = bySeq.get(r.delivery_seq) ?? [];
+    list.push({ address: r.address, state: r.state, reply: r.reply });
+    bySeq.set(r.delivery_seq, list);
+  }
+  return rows.map((r) => ({
+    id: r.id,
+    outboundId: r.outbound_id,
+    domain: r.domain,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+    lastReply: r.last_reply,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    recipients: bySeq.get(r.seq) ?? [],
+  }));
+}
+
+async function addEvent(
+  db: Db,
+  e: { at: string; type: string; outboundSeq: string; deliverySeq: string | null; data: object },
+): Promise<void> {
+  await db.query(
+    'INSERT INTO outbound_events (id, at, type, outbound_seq, delivery_seq, data) VALUES ($1, $2, $3, $4, $5, $6)',
+    [newMessageId(), e.at, e.type, e.outboundSeq, e.deliverySeq, JSON.stringify(e.data)],
+  );
+}
+
+/** Claims the key for this message; the earlier request's outcome when the key is still live. */
+async function claimKey(db: Db, m: NewOutbound): Promise<EnqueueResult | null> {
+  if (!m.idempotency) return null;
+  const { key, requestHash, expiresAt } = m.idempotency;
+  // A concurrent insert of the same key waits for this one's commit, then finds it live.
+  const taken = await db.query(
+    `INSERT INTO idempotency_keys (key, request_hash, outbound_id, expires_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (key) DO UPDATE SET request_hash = EXCLUDED.request_hash, outbound_id = EXCLUDED.outbound_id,
+       expires_at = EXCLUDED.expires_at
+     WHERE idempotency_keys.expires_at <= $5
+     RETURNING key`,
+    [key, requestHash, m.id, expiresAt, m.queuedAt],
+  );
+  if (taken.rowCount) return null;
+  const { rows } = await db.query<{ request_hash: string; outbound_id: string }>(
+    'SELECT request_hash, outbound_id FROM idempotency_keys WHERE key = $1',
+    [key],
+  );
+  const prev = rows[0]!;
+  return { outcome: prev.request_hash === requestHash ? 'replayed' : 'conflict', id: prev.outbound_id };
+}
+
+async function insertOutbound(db: Db, m: NewOutbound): Promise<void> {
+  const { rows } = await db.query<{ seq: string }>(
+    `INSERT INTO outbound (id, mail_from, rcpt_to, header_message_id, size, source, tags, metadata, queued_at, send_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq`,
+    [
+      m.id,
+      m.mailFrom,
+      JSON.stringify(m.rcptTo),
+      m.headerMessageId,
+      m.raw.byteLength,
+      m.source,
+      JSON.stringify(m.tags),
+      JSON.stringify(m.metadata),
+      m.queuedAt,
+      m.sendAt,
+    ],
+  );
+  const seq = rows[0]!.seq;
+  await db.query('INSERT INTO outbound_raw (seq, raw) VALUES ($1, $2)', [seq, m.raw]);
+  for (const [domain, rcpts] of groupByDomain(m.rcptTo)) {
+    const d = await db.query<{ seq: string }>(
+      `INSERT INTO deliveries (id, outbound_seq, domain, state, next_attempt_at, expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, 'queued', $4, $5, $6, $6) RETURNING seq`,
+      [newMessageId(), seq, domain, m.sendAt, m.expiresAt, m.queuedAt],
+    );
+    await db.query('INSERT INTO delivery_recipients (delivery_seq, address) SELECT $1, unnest($2::text[])', [
+      d.rows[0]!.seq,
+      rcpts,
+    ]);
+  }
+  const data = { recipients: m.rcptTo.length, sendAt: m.sendAt };
+  await addEvent(db, { at: m.queuedAt, type: 'message:queued', outboundSeq: seq, deliverySeq: null, data });
+}
+
+export class PostgresOutbound implements OutboundStore {
+  private readonly pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Runs `fn` in a transaction; `durable` waits for the WAL flush at commit (see BEGIN_DURABLE). */
+  private async tx<T>(durable: boolean, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(durable ? BEGIN_DURABLE : 'BEGIN');
+      const value = await fn(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async enqueue(m: NewOutbound): Promise<EnqueueResult> {
+    return this.tx(true, async (c) => {
+      const seen = await claimKey(c, m);
+      if (seen) return seen;
+      await insertOutbound(c, m);
+      return { outcome: 'queued', id: m.id } as const;
+    });
+  }
+
+  async claim(req: {
+    owner: string;
+    now: string;
+    leaseMs: number;
+    limit: number;
+  }): Promise<ClaimedDelivery[]> {
+    const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
+    return this.tx(false, async (c) => {
+      const { rows: claimed } = await c.query<{ seq: string }>(
+        `WITH due AS (
+           SELECT seq FROM deliveries WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $1
+           ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+         UPDATE deliveries d SET state = 'sending', lease_owner = $3, lease_expires_at = $4,
+           attempts = d.attempts + 1, updated_at = $1
+         FROM due WHERE d.seq = due.seq RETURNING d.seq`,
+        [req.now, req.limit, req.owner, leaseEnd],
+      );
+      if (claimed.length === 0) return [];
+      const { rows } = await c.query<DeliveryRow & { mail_from: string; queued_at: Date }>(
+        `SELECT x.*, o.mail_from, o.queued_at FROM (${DELIVERY_SELECT} WHERE d.seq = ANY ($1::bigint[])) x
+         JOIN outbound o ON o.id = x.outbound_id ORDER BY x.next_attempt_at, x.seq`,
+        [claimed.map((r) => r.seq)],
+      );
+      const records = await withRecipients(c, rows);
+      return records.map((delivery, i) => ({
+        delivery,
+        mailFrom: rows[i]!.mail_from,
+        queuedAt: rows[i]!.queued_at.toISOString(),
+      }));
+    });
+  }
+
+  async recordAttempt(r: AttemptRecord): Promise<boolean> {
+    return this.tx(true, async (c) => {
+      const { rows } = await c.query<{ seq: string; outbound_seq: string }>(
+        "SELECT seq, outbound_seq FROM deliveries WHERE id = $1 AND state = 'sending' AND lease_owner = $2 FOR UPDATE",
+        [r.deliveryId, r.owner],
+      );
+      const held = rows[0];
+      if (!held) return false;
+      for (const res of r.results) {
+        await c.query(
+          'UPDATE delivery_recipients SET state = $1, reply = $2 WHERE delivery_seq = $3 AND address = $4',
+          [res.outcome, res.reply, held.seq, res.address],
+        );
+      }
+      await c.query(
+        `UPDATE deliveries SET state = $1, next_attempt_at = coalesce($2, next_attempt_at), last_reply = $3,
+           lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
+         WHERE seq = $5`,
+        [r.state, r.nextAttemptAt ?? null, r.reply, r.now, held.seq],
+      );
+      for (const e of r.events) {
+        await addEvent(c, {
+          at: r.now,
+          type: e.type,
+          outboundSeq: held.outbound_seq,
+          deliverySeq: held.seq,
+          data: e.data,
+        });
+      }
+      return true;
+    });
+  }
+
+  async reapLeases(now: string): Promise<number> {
+    return this.tx(false, async (c) => {
+      const { rows } = await c.query<{ seq: string; outbound_seq: string }>(
+        `UPDATE deliveries SET state = 'deferred', next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL,
+           last_reply = 'the worker lost its lease before recording the attempt', updated_at = $1
+         WHERE seq IN (SELECT seq FROM deliveries WHERE state = 'sending' AND lease_expires_at <= $1
+                       FOR UPDATE SKIP LOCKED)
+         RETURNING seq, outbound_seq`,
+        [now],
+      );
+      for (const d of rows) {
+        const data = { reason: 'lease expired' };
+        await addEvent(c, {
+          at: now,
+          type: 'delivery:deferred',
+          outboundSeq: d.outbound_seq,
+          deliverySeq: d.seq,
+          data,
+        });
+      }
+      return rows.length;
+    });
+  }
+
+  async control(id: string, action: QueueAction, now: string): Promise<DeliveryRecord | null | false> {
+    return this.tx(true, async (c) => {
+      const { rows } = await c.query<{ seq: string; outbound_seq: string; state: DeliveryState }>(
+        'SELECT seq, outbound_seq, state FROM deliveries WHERE id = $1 FOR UPDATE',
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      const next = afterAction(row.state, action);
+      if (next === null) return false;
+      const dueNow = action === 'release' || action === 'retry';
+      await c.query(
+        `UPDATE deliveries SET state = $1, next_attempt_at = CASE WHEN $2 THEN $3::timestamptz ELSE next_attempt_at END,
+           updated_at = $3 WHERE seq = $4`,
+        [next, dueNow, now, row.seq],
+      );
+      const data = { from: row.state, to: next };
+      await addEvent(c, {
+        at: now,
+        type: ACTION_EVENTS[action],
+        outboundSeq: row.outbound_seq,
+        deliverySeq: row.seq,
+        data,
+      });
+      const { rows: after } = await c.query<DeliveryRow>(`${DELIVERY_SELECT} WHERE d.seq = $1`, [row.seq]);
+      return (await withRecipients(c, after))[0]!;
+    });
+  }
+
+  async pruneIdempotencyKeys(now: string): Promise<number> {
+    const r = await this.pool.query('DELETE FROM idempotency_keys WHERE expires_at <= $1', [now]);
+    return r.rowCount ?? 0;
+  }
+
+  async get(id: string): Promise<OutboundView | null> {
+    const { rows } = await this.pool.query('SELECT * FROM outbound WHERE id = $1', [id]);
+    const row = rows[0];
+    if (!row) return null;
+    const deliveries = await this.pool.query<DeliveryRow>(
+      `${DELIVERY_SELECT} WHERE d.outbound_seq = $1 ORDER BY d.seq`,
+      [row.seq],
+    );
+    return {
+      id: row.id,
+      mailFrom: row.mail_from,
+      rcptTo: row.rcpt_to,
+      headerMessageId: row.header_message_id,
+      size: Number(row.size),
+      source: row.source,
+      tags: row.tags,
+      metadata: row.metadata,
+      queuedAt: row.queued_at.toISOString(),
+      sendAt: row.send_at.toISOString(),
+      deliveries: await withRecipients(this.pool, deliveries.rows),
+    };
+  }
+
+  async raw(id: string): Promise<Uint8Array | null> {
+    const { rows } = await this.pool.query<{ raw: Buffer }>(
+      'SELECT r.raw FROM outbound_raw r JOIN outbound o ON o.seq = r.seq WHERE o.id = $1',
+      [id],
+    );
+    return rows[0]?.raw ?? null;
+  }
+
+  async deliveries(query: {
+    state?: DeliveryState;
+    start: number;
+    limit: number;
+  }): Promise<DeliveryRecord[]> {
+    const { rows } = await this.pool.query<DeliveryRow>(
+      `${DELIVERY_SELECT} WHERE ($1::text IS NULL OR d.state = $1) ORDER BY d.seq DESC LIMIT $2 OFFSET $3`,
+      [query.state ?? null, query.limit, query.start],
+    );
+    return withRecipients(this.pool, rows);
+  }
+
+  async events(outboundId: string): Promise<OutboundEvent[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      type: string;
+      at: Date;
+      delivery_id: string | null;
+      data: object;
+    }>(
+      `SELECT e.id, e.type, e.at, d.id AS delivery_id, e.data FROM outbound_events e
+       JOIN outbound o ON o.seq = e.outbound_seq LEFT JOIN deliveries d ON d.seq = e.delivery_seq
+       WHERE o.id = $1 ORDER BY e.seq`,
+      [outboundId],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      at: r.at.toISOString(),
+      outboundId,
+      deliveryId: r.delivery_id,
+      data: r.data as Record<string, unknown>,
+    }));
+  }
+}

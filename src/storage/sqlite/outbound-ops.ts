@@ -1,0 +1,214 @@
+// Writes of the outbound queue, run in the SQLite writer thread (one transaction per batch, a
+// savepoint per op). SQLite has one writer, so a claim needs no row locks: no other claim can
+// run between its SELECT and its UPDATE.
+import type { DatabaseSync } from 'node:sqlite';
+import {
+  ACTION_EVENTS,
+  afterAction,
+  type DeliveryRecord,
+  groupByDomain,
+  type QueueAction,
+} from '../../domain/delivery.ts';
+import { newMessageId } from '../../domain/ids.ts';
+import type { AttemptRecord, ClaimedDelivery, EnqueueResult, NewOutbound } from '../ports.ts';
+import {
+  DELIVERY_COLUMNS,
+  DELIVERY_FROM,
+  type DeliveryRow,
+  deliveryById,
+  withRecipients,
+} from './outbound-sql.ts';
+import { stmt } from './statements.ts';
+
+function addEvent(
+  db: DatabaseSync,
+  e: { at: string; type: string; outboundSeq: number; deliverySeq: number | null; data: object },
+): void {
+  stmt(
+    db,
+    'INSERT INTO outbound_events (id, at, type, outbound_seq, delivery_seq, data) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(newMessageId(), e.at, e.type, e.outboundSeq, e.deliverySeq, JSON.stringify(e.data));
+}
+
+/** The earlier request under this key, if the key is still remembered. */
+function idempotencyOutcome(db: DatabaseSync, m: NewOutbound): EnqueueResult | null {
+  if (!m.idempotency) return null;
+  const prev = stmt(
+    db,
+    'SELECT request_hash, outbound_id FROM idempotency_keys WHERE key = ? AND expires_at > ?',
+  ).get(m.idempotency.key, m.queuedAt) as { request_hash: string; outbound_id: string } | undefined;
+  if (!prev) return null;
+  return {
+    outcome: prev.request_hash === m.idempotency.requestHash ? 'replayed' : 'conflict',
+    id: prev.outbound_id,
+  };
+}
+
+function insertDeliveries(db: DatabaseSync, m: NewOutbound, outboundSeq: number): void {
+  const insertDelivery = stmt(
+    db,
+    `INSERT INTO deliveries (id, outbound_seq, domain, state, next_attempt_at, expires_at, created_at, updated_at)
+     VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING seq`,
+  );
+  const insertRecipient = stmt(db, 'INSERT INTO delivery_recipients (delivery_seq, address) VALUES (?, ?)');
+  for (const [domain, rcpts] of groupByDomain(m.rcptTo)) {
+    const { seq } = insertDelivery.get(
+      newMessageId(),
+      outboundSeq,
+      domain,
+      m.sendAt,
+      m.expiresAt,
+      m.queuedAt,
+      m.queuedAt,
+    ) as { seq: number };
+    for (const rcpt of rcpts) insertRecipient.run(seq, rcpt);
+  }
+}
+
+export const outboundOps = {
+  enqueueOutbound(db: DatabaseSync, m: NewOutbound): EnqueueResult {
+    const seen = idempotencyOutcome(db, m);
+    if (seen) return seen;
+    if (m.idempotency) {
+      stmt(
+        db,
+        'INSERT OR REPLACE INTO idempotency_keys (key, request_hash, outbound_id, expires_at) VALUES (?, ?, ?, ?)',
+      ).run(m.idempotency.key, m.idempotency.requestHash, m.id, m.idempotency.expiresAt);
+    }
+    const { seq } = stmt(
+      db,
+      `INSERT INTO outbound (id, mail_from, rcpt_to, header_message_id, size, source, tags, metadata, queued_at, send_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    ).get(
+      m.id,
+      m.mailFrom,
+      JSON.stringify(m.rcptTo),
+      m.headerMessageId,
+      m.raw.byteLength,
+      m.source,
+      JSON.stringify(m.tags),
+      JSON.stringify(m.metadata),
+      m.queuedAt,
+      m.sendAt,
+    ) as { seq: number };
+    stmt(db, 'INSERT INTO outbound_raw (seq, raw) VALUES (?, ?)').run(seq, m.raw);
+    insertDeliveries(db, m, seq);
+    addEvent(db, {
+      at: m.queuedAt,
+      type: 'message:queued',
+      outboundSeq: seq,
+      deliverySeq: null,
+      data: { recipients: m.rcptTo.length, sendAt: m.sendAt },
+    });
+    return { outcome: 'queued', id: m.id };
+  },
+
+  claimDeliveries(
+    db: DatabaseSync,
+    req: { owner: string; now: string; leaseMs: number; limit: number },
+  ): ClaimedDelivery[] {
+    const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
+    const claimed = stmt(
+      db,
+      `UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
+         attempts = attempts + 1, updated_at = ?
+       WHERE seq IN (SELECT seq FROM deliveries WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?
+                     ORDER BY next_attempt_at, seq LIMIT ?)
+       RETURNING seq`,
+    ).all(req.owner, leaseEnd, req.now, req.now, req.limit) as { seq: number }[];
+    if (claimed.length === 0) return [];
+    const rows = stmt(
+      db,
+      `SELECT ${DELIVERY_COLUMNS}, o.mail_from, o.queued_at FROM ${DELIVERY_FROM}
+       WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_at, d.seq`,
+    ).all(JSON.stringify(claimed.map((c) => c.seq))) as unknown as (DeliveryRow & {
+      mail_from: string;
+      queued_at: string;
+    })[];
+    const records = withRecipients(db, rows);
+    return records.map((delivery, i) => ({
+      delivery,
+      mailFrom: rows[i]!.mail_from,
+      queuedAt: rows[i]!.queued_at,
+    }));
+  },
+
+  recordAttempt(db: DatabaseSync, r: AttemptRecord): boolean {
+    const held = stmt(
+      db,
+      "SELECT seq, outbound_seq FROM deliveries WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+    ).get(r.deliveryId, r.owner) as { seq: number; outbound_seq: number } | undefined;
+    if (!held) return false;
+    const setRecipient = stmt(
+      db,
+      'UPDATE delivery_recipients SET state = ?, reply = ? WHERE delivery_seq = ? AND address = ?',
+    );
+    for (const res of r.results) setRecipient.run(res.outcome, res.reply, held.seq, res.address);
+    stmt(
+      db,
+      `UPDATE deliveries SET state = ?, next_attempt_at = coalesce(?, next_attempt_at), last_reply = ?,
+         lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+       WHERE seq = ?`,
+    ).run(r.state, r.nextAttemptAt ?? null, r.reply, r.now, held.seq);
+    for (const e of r.events) {
+      addEvent(db, {
+        at: r.now,
+        type: e.type,
+        outboundSeq: held.outbound_seq,
+        deliverySeq: held.seq,
+        data: e.data,
+      });
+    }
+    return true;
+  },
+
+  reapLeases(db: DatabaseSync, now: string): number {
+    const reaped = stmt(
+      db,
+      `UPDATE deliveries SET state = 'deferred', next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+         last_reply = 'the worker lost its lease before recording the attempt', updated_at = ?
+       WHERE state = 'sending' AND lease_expires_at <= ?
+       RETURNING seq, outbound_seq`,
+    ).all(now, now, now) as { seq: number; outbound_seq: number }[];
+    for (const d of reaped) {
+      addEvent(db, {
+        at: now,
+        type: 'delivery:deferred',
+        outboundSeq: d.outbound_seq,
+        deliverySeq: d.seq,
+        data: { reason: 'lease expired' },
+      });
+    }
+    return reaped.length;
+  },
+
+  controlDelivery(
+    db: DatabaseSync,
+    req: { id: string; action: QueueAction; now: string },
+  ): DeliveryRecord | null | false {
+    const row = stmt(db, 'SELECT seq, outbound_seq, state FROM deliveries WHERE id = ?').get(req.id) as
+      | { seq: number; outbound_seq: number; state: DeliveryRecord['state'] }
+      | undefined;
+    if (!row) return null;
+    const next = afterAction(row.state, req.action);
+    if (next === null) return false;
+    const dueNow = req.action === 'release' || req.action === 'retry';
+    stmt(
+      db,
+      `UPDATE deliveries SET state = ?, next_attempt_at = CASE WHEN ? THEN ? ELSE next_attempt_at END, updated_at = ?
+       WHERE seq = ?`,
+    ).run(next, dueNow ? 1 : 0, req.now, req.now, row.seq);
+    addEvent(db, {
+      at: req.now,
+      type: ACTION_EVENTS[req.action],
+      outboundSeq: row.outbound_seq,
+      deliverySeq: row.seq,
+      data: { from: row.state, to: next },
+    });
+    return deliveryById(db, req.id);
+  },
+
+  pruneIdempotencyKeys(db: DatabaseSync, now: string): number {
+    return Number(stmt(db, 'DELETE FROM idempotency_keys WHERE expires_at <= ?').run(now).changes);
+  },
+} as const;

@@ -1,0 +1,243 @@
+// The outbound queue contract: the same assertions against SQLite and PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { newMessageId } from '../../src/domain/ids.ts';
+import type { NewOutbound, OutboundStore, Storage } from '../../src/storage/ports.ts';
+import { PostgresStorage } from '../../src/storage/postgres/store.ts';
+import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
+import { BACKENDS } from '../helpers/backends.ts';
+
+const T0 = Date.parse('2026-11-24T10:00:00.000Z');
+const at = (ms: number) => new Date(T0 + ms).toISOString();
+
+function message(over: Partial<NewOutbound> = {}): NewOutbound {
+  return {
+    id: newMessageId(),
+    mailFrom: 'app@sender.example',
+    rcptTo: ['ann@one.example', 'bob@two.example', 'cat@one.example'],
+    raw: new TextEncoder().encode('Subject: hi\r\n\r\nhello\r\n'),
+    headerMessageId: `<${newMessageId()}@sender.example>`,
+    source: 'api',
+    tags: ['welcome'],
+    metadata: { order: '42' },
+    queuedAt: at(0),
+    sendAt: at(0),
+    expiresAt: at(5 * 86_400_000),
+    ...over,
+  };
+}
+
+for (const backend of BACKENDS) {
+  describe(`outbound queue contract: ${backend.name}`, () => {
+    let storage: Storage;
+    let queue: OutboundStore;
+    let cleanup: () => Promise<void>;
+    let location: { dataDir: string; databaseUrl: string };
+
+    before(async () => {
+      const made = await backend.create();
+      storage = made.storage;
+      queue = storage.outbound;
+      cleanup = made.cleanup;
+      location = made;
+    });
+    after(() => cleanup());
+
+    /**
+     * Each test starts from an empty queue: whatever is left is reaped and claimed with a lease
+     * that ends far beyond any time the tests use, so it is neither due nor reaped again.
+     */
+    beforeEach(async () => {
+      await queue.reapLeases(at(10 * 86_400_000));
+      await queue.claim({ owner: 'sweeper', now: at(10 * 86_400_000), leaseMs: 86_400_000, limit: 1000 });
+    });
+
+    it('queues one delivery per recipient domain, with the raw bytes and a queued event', async () => {
+      const m = message();
+      assert.deepEqual(await queue.enqueue(m), { outcome: 'queued', id: m.id });
+      const view = await queue.get(m.id);
+      assert.ok(view);
+      assert.deepEqual(view.rcptTo, m.rcptTo);
+      assert.equal(view.size, m.raw.byteLength);
+      assert.deepEqual(view.metadata, { order: '42' });
+      assert.deepEqual(
+        view.deliveries.map((d) => [d.domain, d.state, d.recipients.map((r) => r.address)]),
+        [
+          ['one.example', 'queued', ['ann@one.example', 'cat@one.example']],
+          ['two.example', 'queued', ['bob@two.example']],
+        ],
+      );
+      assert.deepEqual(Buffer.from((await queue.raw(m.id))!), Buffer.from(m.raw));
+      const events = await queue.events(m.id);
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['message:queued'],
+      );
+      assert.equal(await queue.get('nope'), null);
+    });
+
+    it('replays an idempotency key with the same request and refuses it with another', async () => {
+      const key = { key: `k-${newMessageId()}`, requestHash: 'h1', expiresAt: at(86_400_000) };
+      const first = message({ idempotency: key });
+      assert.equal((await queue.enqueue(first)).outcome, 'queued');
+      const again = await queue.enqueue(message({ idempotency: key }));
+      assert.deepEqual(again, { outcome: 'replayed', id: first.id });
+      const other = await queue.enqueue(message({ idempotency: { ...key, requestHash: 'h2' } }));
+      assert.deepEqual(other, { outcome: 'conflict', id: first.id });
+      // After the key's time is up it is free again.
+      const later = message({
+        queuedAt: at(86_400_001),
+        idempotency: { ...key, expiresAt: at(2 * 86_400_000) },
+      });
+      assert.equal((await queue.enqueue(later)).outcome, 'queued');
+      assert.equal(await queue.pruneIdempotencyKeys(at(3 * 86_400_000)), 1);
+    });
+
+    it('claims only due deliveries, each once, and records per-recipient results', async () => {
+      const now = message();
+      const scheduled = message({ sendAt: at(3_600_000) });
+      await queue.enqueue(now);
+      await queue.enqueue(scheduled);
+      const claimed = await queue.claim({ owner: 'w1', now: at(1000), leaseMs: 60_000, limit: 10 });
+      assert.deepEqual(claimed.map((c) => c.delivery.outboundId).sort(), [now.id, now.id]);
+      assert.ok(claimed.every((c) => c.delivery.state === 'sending' && c.delivery.attempts === 1));
+      assert.equal(claimed[0]!.mailFrom, 'app@sender.example');
+      assert.deepEqual(await queue.claim({ owner: 'w2', now: at(2000), leaseMs: 60_000, limit: 10 }), []);
+
+      const one = claimed.find((c) => c.delivery.domain === 'one.example')!;
+      const recorded = await queue.recordAttempt({
+        deliveryId: one.delivery.id,
+        owner: 'w1',
+        now: at(3000),
+        results: [
+          { address: 'ann@one.example', outcome: 'delivered', reply: '250 2.0.0 ok' },
+          { address: 'cat@one.example', outcome: 'bounced', reply: '550 5.1.1 no such user' },
+        ],
+        state: 'bounced',
+        reply: '550 5.1.1 no such user',
+        events: [{ type: 'delivery:bounced', data: { recipients: 1 } }],
+      });
+      assert.equal(recorded, true);
+      // Another worker's record is refused: it holds no lease.
+      const two = claimed.find((c) => c.delivery.domain === 'two.example')!;
+      const stolen = await queue.recordAttempt({
+        deliveryId: two.delivery.id,
+        owner: 'w2',
+        now: at(3000),
+        results: [],
+        state: 'delivered',
+        reply: '250',
+        events: [],
+      });
+      assert.equal(stolen, false);
+
+      const view = (await queue.get(now.id))!;
+      const d1 = view.deliveries.find((d) => d.domain === 'one.example')!;
+      assert.equal(d1.state, 'bounced');
+      assert.deepEqual(
+        d1.recipients.map((r) => [r.address, r.state, r.reply]),
+        [
+          ['ann@one.example', 'delivered', '250 2.0.0 ok'],
+          ['cat@one.example', 'bounced', '550 5.1.1 no such user'],
+        ],
+      );
+      assert.equal(view.deliveries.find((d) => d.domain === 'two.example')!.state, 'sending');
+      const types = (await queue.events(now.id)).map((e) => [e.type, e.deliveryId]);
+      assert.deepEqual(types, [
+        ['message:queued', null],
+        ['delivery:bounced', d1.id],
+      ]);
+      // The scheduled one becomes due at its time.
+      const due = await queue.claim({ owner: 'w1', now: at(3_600_000), leaseMs: 60_000, limit: 10 });
+      assert.deepEqual(
+        due.map((c) => c.delivery.outboundId),
+        [scheduled.id, scheduled.id],
+      );
+    });
+
+    it('defers to a later time, and returns a delivery whose lease ran out', async () => {
+      const m = message({ rcptTo: ['ann@one.example'] });
+      await queue.enqueue(m);
+      const [c] = await queue.claim({ owner: 'w1', now: at(0), leaseMs: 60_000, limit: 1 });
+      assert.ok(c);
+      await queue.recordAttempt({
+        deliveryId: c.delivery.id,
+        owner: 'w1',
+        now: at(1000),
+        results: [{ address: 'ann@one.example', outcome: 'deferred', reply: '451 4.7.1 try later' }],
+        state: 'deferred',
+        nextAttemptAt: at(301_000),
+        reply: '451 4.7.1 try later',
+        events: [{ type: 'delivery:deferred', data: {} }],
+      });
+      assert.deepEqual(await queue.claim({ owner: 'w1', now: at(300_000), leaseMs: 60_000, limit: 1 }), []);
+      const [again] = await queue.claim({ owner: 'w2', now: at(301_000), leaseMs: 60_000, limit: 1 });
+      assert.equal(again?.delivery.attempts, 2);
+      assert.equal(again?.delivery.recipients[0]?.state, 'deferred');
+
+      // w2 dies holding the lease: nothing is reaped before the lease ends, then it is due again.
+      assert.equal(await queue.reapLeases(at(360_999)), 0);
+      assert.equal(await queue.reapLeases(at(361_000)), 1);
+      const [third] = await queue.claim({ owner: 'w3', now: at(361_000), leaseMs: 60_000, limit: 1 });
+      assert.equal(third?.delivery.id, c.delivery.id);
+      assert.equal(third?.delivery.attempts, 3);
+      // The dead worker's late record is refused.
+      const late = await queue.recordAttempt({
+        deliveryId: c.delivery.id,
+        owner: 'w2',
+        now: at(362_000),
+        results: [],
+        state: 'delivered',
+        reply: '250',
+        events: [],
+      });
+      assert.equal(late, false);
+    });
+
+    it('holds, releases, retries and cancels, refusing actions the state forbids', async () => {
+      const m = message({ rcptTo: ['ann@one.example'], sendAt: at(60_000) });
+      await queue.enqueue(m);
+      const id = (await queue.get(m.id))!.deliveries[0]!.id;
+      const held = await queue.control(id, 'hold', at(1000));
+      assert.ok(held);
+      assert.equal(held.state, 'held');
+      assert.deepEqual(await queue.claim({ owner: 'w', now: at(120_000), leaseMs: 1000, limit: 5 }), []);
+      assert.equal(await queue.control(id, 'retry', at(1000)), false);
+      const released = await queue.control(id, 'release', at(2000));
+      assert.ok(released);
+      assert.deepEqual([released.state, released.nextAttemptAt], ['queued', at(2000)]);
+      assert.deepEqual(
+        (await queue.deliveries({ state: 'queued', start: 0, limit: 100 })).map((d) => d.id).includes(id),
+        true,
+      );
+      const cancelled = await queue.control(id, 'cancel', at(3000));
+      assert.ok(cancelled);
+      assert.equal(cancelled.state, 'cancelled');
+      assert.equal(await queue.control(id, 'release', at(4000)), false);
+      assert.equal(await queue.control('no-such-delivery', 'hold', at(4000)), null);
+      assert.deepEqual(
+        (await queue.events(m.id)).map((e) => e.type),
+        ['message:queued', 'delivery:held', 'delivery:released', 'delivery:cancelled'],
+      );
+    });
+
+    it('gives each due delivery to one of several claimers at once', async () => {
+      for (let i = 0; i < 20; i++) await queue.enqueue(message({ rcptTo: [`u${i}@d${i}.example`] }));
+      const peer =
+        backend.name === 'postgres'
+          ? await PostgresStorage.open(location.databaseUrl)
+          : await SqliteStorage.open(location.dataDir);
+      try {
+        const handles = [queue, peer.outbound, queue, peer.outbound];
+        const batches = await Promise.all(
+          handles.map((h, i) => h.claim({ owner: `w${i}`, now: at(0), leaseMs: 60_000, limit: 7 })),
+        );
+        const ids = batches.flat().map((c) => c.delivery.id);
+        assert.equal(ids.length, 20);
+        assert.equal(new Set(ids).size, 20);
+      } finally {
+        await peer.close();
+      }
+    });
+  });
+}
