@@ -1,5 +1,6 @@
 // The composition root: the only module that picks adapters and wires services together.
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Config } from './config/schema.ts';
 import { EventBus } from './events/bus.ts';
 import { createHttpApp } from './http/app.ts';
@@ -13,6 +14,10 @@ import { Tagger } from './ingest/tagger.ts';
 import { ParsePool } from './mime/parse-pool.ts';
 import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { captureWaiter } from './outbound/capture-wait.ts';
+import { DeliveryWorker } from './outbound/delivery-worker.ts';
+import type { SendServiceDeps } from './outbound/send-service.ts';
+import { CaptureTransport } from './outbound/transports/capture.ts';
 import { startIdleGc } from './runtime/idle-gc.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
@@ -55,6 +60,40 @@ async function openStorage(
   const sqlite = await SqliteStorage.open(config.dataDir);
   sqlite.onCommit = onCommit;
   return { storage: sqlite, warnings: [] };
+}
+
+/**
+ * The delivery worker with the configured transport. Captured mail enters the inbox through a
+ * spool of its own, handed to the local parse runner like SMTP mail.
+ */
+function startDelivery(
+  config: Config,
+  storage: Storage,
+  events: EventBus,
+  metrics: Metrics,
+  logger: Logger,
+  runner: ParseRunner,
+): { stop(): Promise<void> } {
+  const spool = new Spool({ storage, metrics, events });
+  spool.onCommitted = runner.offer.bind(runner);
+  const worker = new DeliveryWorker({
+    queue: storage.outbound,
+    transport: new CaptureTransport({ spool, storage }),
+    schedule: { firstMs: config.retryFirst, maxMs: config.retryMax, lifetimeMs: config.queueLifetime },
+    logger: logger.child({ scope: 'delivery' }),
+    owner: `${hostname()}:${process.pid}`,
+    concurrency: config.deliveryConcurrency,
+    leaseMs: config.deliveryLease,
+    pollMs: 1000,
+  });
+  worker.start();
+  const unsubscribe = events.on('outbound:queued', () => worker.wake());
+  return {
+    async stop() {
+      unsubscribe();
+      await worker.stop();
+    },
+  };
 }
 
 /** Starts the roles named in config.roles; resolves once every listener is up. */
@@ -110,6 +149,8 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
       const retention = new Retention({ storage, events, logger, config });
       retention.start();
       closers.unshift(() => retention.stop());
+      const delivery = startDelivery(config, storage, events, metrics, logger, runner);
+      closers.unshift(() => delivery.stop());
     }
     let smtp: SmtpRole | null = null;
     if (roles.has('smtp')) {
@@ -123,7 +164,17 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     let http: Awaited<ReturnType<typeof startHttp>> | null = null;
     if (roles.has('api') && parser) {
       const access = await createAccessPolicy(config);
+      const send: SendServiceDeps = {
+        queue: storage.outbound,
+        hostname: config.smtpHostname,
+        limits: { maxRecipients: config.maxRecipients, maxBytes: config.maxMessageSize },
+        lifetimeMs: config.queueLifetime,
+        now: Date.now,
+        onQueued: (id) => events.emit('outbound:queued', { id }),
+        ...(config.outboundTransport === 'capture' ? { awaitCaptured: captureWaiter(storage, events) } : {}),
+      };
       const app = createHttpApp({
+        send,
         storage,
         parser,
         events,

@@ -1,7 +1,7 @@
 // Pure message types shared by every layer. No I/O here.
 
-/** Which listener a message came through. */
-export type Listener = 'smtp' | 'submission' | 'smtps';
+/** Which door a message came through: an SMTP listener, or the HTTP send API (captured outbound mail). */
+export type Listener = 'smtp' | 'submission' | 'smtps' | 'api';
 
 /** What the SMTP session knew when the message was accepted; stored with the raw bytes. */
 export interface Envelope {

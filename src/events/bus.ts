@@ -13,6 +13,8 @@ export interface EventMap {
   'messages:pruned': { count: number };
   /** Tags were renamed or deleted across many messages. */
   'tags:changed': Record<string, never>;
+  /** A message was durably queued for delivery (wakes the local delivery worker). */
+  'outbound:queued': { id: string };
 }
 
 export class EventBus {

@@ -11,6 +11,8 @@ import { healthRoutes } from './routes/health/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
 import { messageRoutes } from './routes/message/routes.ts';
 import { messagesRoutes } from './routes/messages/routes.ts';
+import { sendRoutes } from './routes/send/routes.ts';
+import { sendBodyLimit } from './routes/send/schema.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
 import { uiRoutes } from './routes/ui/routes.ts';
 import { viewRoutes } from './routes/view/routes.ts';
@@ -25,12 +27,16 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.use('*', securityHeaders());
   app.use('*', requestLog(deps.logger));
   app.use('*', deps.access.middleware());
-  app.use('*', limitBody());
+  // The send endpoint takes whole messages (attachments in base64); everything else small JSON.
+  const smallBodies = limitBody();
+  const sendBodies = limitBody(sendBodyLimit(deps.config.maxMessageSize));
+  app.use('*', (c, next) => (c.req.path === '/api/v1/send' ? sendBodies(c, next) : smallBodies(c, next)));
 
   app.route('/api/v1', messagesRoutes(deps, counters));
   app.route('/api/v1', messageRoutes(deps));
   app.route('/api/v1', tagRoutes(deps));
   app.route('/api/v1', infoRoutes(deps, counters));
+  app.route('/api/v1', sendRoutes(deps.send));
   app.route('/', viewRoutes(deps));
   app.route('/', healthRoutes(deps));
   app.route('/', uiRoutes({}));

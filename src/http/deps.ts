@@ -4,6 +4,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { MimeParser } from '../mime/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { SendServiceDeps } from '../outbound/send-service.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { AccessPolicy, AccessVariables } from './middleware/access.ts';
 
@@ -18,6 +19,8 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   config: Config;
+  /** What POST /api/v1/send composes and queues with. */
+  send: SendServiceDeps;
   /** True once the process has finished starting (and is not shutting down). */
   ready: () => boolean;
   version: string;

@@ -19,9 +19,12 @@ export class Spool {
     this.events = deps.events;
   }
 
-  /** Commits the message durably and returns its id. Rejects when the commit failed: say 451. */
-  async accept(envelope: Envelope, raw: Uint8Array): Promise<string> {
-    const id = newMessageId();
+  /**
+   * Commits the message durably and returns its id. Rejects when the commit failed: say 451.
+   * `id` is given by a door that already named the message (captured outbound mail keeps its
+   * outbound id); a message with that id already stored is refused.
+   */
+  async accept(envelope: Envelope, raw: Uint8Array, id = newMessageId()): Promise<string> {
     const started = performance.now();
     await this.storage.appendSpool([{ id, envelope, raw }]);
     // From here the message is stored: nothing below may turn its 250 into an error (the client

@@ -133,6 +133,8 @@ export interface NewOutbound {
   /** The Message-ID header value, with angle brackets. */
   headerMessageId: string;
   source: 'api' | 'submission' | 'system';
+  /** Who handed the message over: the HTTP or SMTP client's address and authenticated user. */
+  client: { ip: string; authUser: string | null };
   tags: string[];
   metadata: Record<string, string>;
   /** ISO 8601: now, or a scheduled time. */
@@ -164,6 +166,8 @@ export interface ClaimedDelivery {
   delivery: DeliveryRecord;
   mailFrom: string;
   queuedAt: string;
+  source: NewOutbound['source'];
+  client: NewOutbound['client'];
 }
 
 export interface AttemptRecord {
@@ -187,6 +191,7 @@ export interface OutboundView {
   headerMessageId: string;
   size: number;
   source: NewOutbound['source'];
+  client: NewOutbound['client'];
   tags: string[];
   metadata: Record<string, string>;
   queuedAt: string;

@@ -18,6 +18,7 @@ function message(over: Partial<NewOutbound> = {}): NewOutbound {
     raw: new TextEncoder().encode('Subject: hi\r\n\r\nhello\r\n'),
     headerMessageId: `<${newMessageId()}@sender.example>`,
     source: 'api',
+    client: { ip: '127.0.0.1', authUser: 'ci' },
     tags: ['welcome'],
     metadata: { order: '42' },
     queuedAt: at(0),
@@ -60,6 +61,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(view.rcptTo, m.rcptTo);
       assert.equal(view.size, m.raw.byteLength);
       assert.deepEqual(view.metadata, { order: '42' });
+      assert.deepEqual(view.client, { ip: '127.0.0.1', authUser: 'ci' });
       assert.deepEqual(
         view.deliveries.map((d) => [d.domain, d.state, d.recipients.map((r) => r.address)]),
         [
@@ -102,6 +104,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual(claimed.map((c) => c.delivery.outboundId).sort(), [now.id, now.id]);
       assert.ok(claimed.every((c) => c.delivery.state === 'sending' && c.delivery.attempts === 1));
       assert.equal(claimed[0]!.mailFrom, 'app@sender.example');
+      assert.deepEqual(
+        [claimed[0]!.source, claimed[0]!.client],
+        ['api', { ip: '127.0.0.1', authUser: 'ci' }],
+      );
       assert.deepEqual(await queue.claim({ owner: 'w2', now: at(2000), leaseMs: 60_000, limit: 10 }), []);
 
       const one = claimed.find((c) => c.delivery.domain === 'one.example')!;

@@ -59,10 +59,19 @@ export async function makeApp(
   let ready = true;
   const argv = ['--data-dir', at.dataDir, ...(at.databaseUrl ? ['--database-url', at.databaseUrl] : [])];
   const config = loadConfig({ argv, env: {} });
+  const events = new EventBus();
   const deps: HttpDeps = {
     storage,
+    send: {
+      queue: storage.outbound,
+      hostname: 'mailroom.test',
+      limits: { maxRecipients: config.maxRecipients, maxBytes: config.maxMessageSize },
+      lifetimeMs: config.queueLifetime,
+      now: Date.now,
+      onQueued: (id) => events.emit('outbound:queued', { id }),
+    },
     parser,
-    events: new EventBus(),
+    events,
     access: await createAccessPolicy(config),
     spam: null,
     metrics: createMetrics(),

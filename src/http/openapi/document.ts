@@ -12,6 +12,7 @@ import {
   readQuery,
   searchQuery,
 } from '../routes/messages/schema.ts';
+import { idempotencyKey, sendAccepted, sendBody } from '../routes/send/schema.ts';
 import { renameTagBody, setTagsBody, tagParam } from '../routes/tags/schema.ts';
 import { viewQuery } from '../routes/view/schema.ts';
 import * as shapes from './shapes.ts';
@@ -31,6 +32,8 @@ export interface Operation {
   summary: string;
   tag: string;
   path_params?: Record<string, z.ZodType>;
+  /** Request headers the operation reads (optional unless the schema says otherwise). */
+  headers?: Record<string, z.ZodType>;
   query?: z.ZodObject;
   body?: z.ZodType;
   responses: Record<number, Response>;
@@ -95,6 +98,29 @@ export const OPERATIONS: Operation[] = [
     tag: 'messages',
     query: deleteSearchQuery,
     responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/send',
+    operationId: 'SendMessage',
+    summary:
+      'Queue a message (Mailpit send body): 200 as Mailpit answers (after the capture, when capturing), or 202 once queued with Prefer: respond-async',
+    tag: 'send',
+    headers: {
+      'Idempotency-Key': idempotencyKey,
+      Prefer: z.string().describe('respond-async: answer 202 as soon as the message is durably queued'),
+    },
+    body: sendBody,
+    responses: {
+      200: json(sendAccepted, 'Queued and, with the capture transport, in the inbox (as Mailpit answers)'),
+      202: json(
+        sendAccepted,
+        'Queued (Prefer: respond-async); with a repeated Idempotency-Key, queued before',
+      ),
+      400: bad,
+      409: problem('The Idempotency-Key was used for another request'),
+      413: problem('The request body or the composed message is over the size limit'),
+    },
   },
   {
     method: 'get',
@@ -258,6 +284,15 @@ function parameters(op: Operation): unknown[] {
       name,
       in: 'path',
       required: true,
+      schema: schemaOf(schema, 'input'),
+      description: schema.description,
+    });
+  }
+  for (const [name, schema] of Object.entries(op.headers ?? {})) {
+    out.push({
+      name,
+      in: 'header',
+      required: false,
       schema: schemaOf(schema, 'input'),
       description: schema.description,
     });

@@ -39,6 +39,14 @@ interface DeliveryRow {
   updated_at: Date;
 }
 
+interface ClaimExtras {
+  mail_from: string;
+  queued_at: Date;
+  source: ClaimedDelivery['source'];
+  client_ip: string;
+  auth_user: string | null;
+}
+
 const DELIVERY_SELECT = `SELECT d.seq, d.id, o.id AS outbound_id, d.domain, d.state, d.attempts, d.next_attempt_at,
   d.expires_at, d.last_reply, d.created_at, d.updated_at
   FROM deliveries d JOIN outbound o ON o.seq = d.outbound_seq`;
@@ -105,8 +113,9 @@ async function claimKey(db: Db, m: NewOutbound): Promise<EnqueueResult | null> {
 
 async function insertOutbound(db: Db, m: NewOutbound): Promise<void> {
   const { rows } = await db.query<{ seq: string }>(
-    `INSERT INTO outbound (id, mail_from, rcpt_to, header_message_id, size, source, tags, metadata, queued_at, send_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq`,
+    `INSERT INTO outbound (id, mail_from, rcpt_to, header_message_id, size, source, client_ip, auth_user, tags,
+       metadata, queued_at, send_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq`,
     [
       m.id,
       m.mailFrom,
@@ -114,6 +123,8 @@ async function insertOutbound(db: Db, m: NewOutbound): Promise<void> {
       m.headerMessageId,
       m.raw.byteLength,
       m.source,
+      m.client.ip,
+      m.client.authUser,
       JSON.stringify(m.tags),
       JSON.stringify(m.metadata),
       m.queuedAt,
@@ -187,8 +198,8 @@ export class PostgresOutbound implements OutboundStore {
         [req.now, req.limit, req.owner, leaseEnd],
       );
       if (claimed.length === 0) return [];
-      const { rows } = await c.query<DeliveryRow & { mail_from: string; queued_at: Date }>(
-        `SELECT x.*, o.mail_from, o.queued_at FROM (${DELIVERY_SELECT} WHERE d.seq = ANY ($1::bigint[])) x
+      const { rows } = await c.query<DeliveryRow & ClaimExtras>(
+        `SELECT x.*, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user FROM (${DELIVERY_SELECT} WHERE d.seq = ANY ($1::bigint[])) x
          JOIN outbound o ON o.id = x.outbound_id ORDER BY x.next_attempt_at, x.seq`,
         [claimed.map((r) => r.seq)],
       );
@@ -197,6 +208,8 @@ export class PostgresOutbound implements OutboundStore {
         delivery,
         mailFrom: rows[i]!.mail_from,
         queuedAt: rows[i]!.queued_at.toISOString(),
+        source: rows[i]!.source,
+        client: { ip: rows[i]!.client_ip, authUser: rows[i]!.auth_user },
       }));
     });
   }
@@ -307,6 +320,7 @@ export class PostgresOutbound implements OutboundStore {
       headerMessageId: row.header_message_id,
       size: Number(row.size),
       source: row.source,
+      client: { ip: row.client_ip, authUser: row.auth_user },
       tags: row.tags,
       metadata: row.metadata,
       queuedAt: row.queued_at.toISOString(),

@@ -20,6 +20,14 @@ import {
 } from './outbound-sql.ts';
 import { stmt } from './statements.ts';
 
+interface ClaimExtras {
+  mail_from: string;
+  queued_at: string;
+  source: ClaimedDelivery['source'];
+  client_ip: string;
+  auth_user: string | null;
+}
+
 function addEvent(
   db: DatabaseSync,
   e: { at: string; type: string; outboundSeq: number; deliverySeq: number | null; data: object },
@@ -77,8 +85,9 @@ export const outboundOps = {
     }
     const { seq } = stmt(
       db,
-      `INSERT INTO outbound (id, mail_from, rcpt_to, header_message_id, size, source, tags, metadata, queued_at, send_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      `INSERT INTO outbound (id, mail_from, rcpt_to, header_message_id, size, source, client_ip, auth_user, tags,
+         metadata, queued_at, send_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     ).get(
       m.id,
       m.mailFrom,
@@ -86,6 +95,8 @@ export const outboundOps = {
       m.headerMessageId,
       m.raw.byteLength,
       m.source,
+      m.client.ip,
+      m.client.authUser,
       JSON.stringify(m.tags),
       JSON.stringify(m.metadata),
       m.queuedAt,
@@ -119,17 +130,16 @@ export const outboundOps = {
     if (claimed.length === 0) return [];
     const rows = stmt(
       db,
-      `SELECT ${DELIVERY_COLUMNS}, o.mail_from, o.queued_at FROM ${DELIVERY_FROM}
+      `SELECT ${DELIVERY_COLUMNS}, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user FROM ${DELIVERY_FROM}
        WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_at, d.seq`,
-    ).all(JSON.stringify(claimed.map((c) => c.seq))) as unknown as (DeliveryRow & {
-      mail_from: string;
-      queued_at: string;
-    })[];
+    ).all(JSON.stringify(claimed.map((c) => c.seq))) as unknown as (DeliveryRow & ClaimExtras)[];
     const records = withRecipients(db, rows);
     return records.map((delivery, i) => ({
       delivery,
       mailFrom: rows[i]!.mail_from,
       queuedAt: rows[i]!.queued_at,
+      source: rows[i]!.source,
+      client: { ip: rows[i]!.client_ip, authUser: rows[i]!.auth_user },
     }));
   },
 

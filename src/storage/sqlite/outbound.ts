@@ -23,6 +23,8 @@ interface OutboundRow {
   header_message_id: string;
   size: number;
   source: OutboundView['source'];
+  client_ip: string;
+  auth_user: string | null;
   tags: string;
   metadata: string;
   queued_at: string;
@@ -87,6 +89,7 @@ export class SqliteOutbound implements OutboundStore {
       headerMessageId: row.header_message_id,
       size: row.size,
       source: row.source,
+      client: { ip: row.client_ip, authUser: row.auth_user },
       tags: JSON.parse(row.tags),
       metadata: JSON.parse(row.metadata),
       queuedAt: row.queued_at,

@@ -8,6 +8,8 @@ CREATE TABLE outbound (
   header_message_id TEXT NOT NULL,
   size BIGINT NOT NULL,
   source TEXT NOT NULL,
+  client_ip TEXT NOT NULL DEFAULT '',
+  auth_user TEXT,
   tags JSONB NOT NULL DEFAULT '[]',
   metadata JSONB NOT NULL DEFAULT '{}',
   queued_at TIMESTAMPTZ NOT NULL,

@@ -9,6 +9,8 @@ CREATE TABLE outbound (
   header_message_id TEXT NOT NULL,
   size INTEGER NOT NULL,
   source TEXT NOT NULL,
+  client_ip TEXT NOT NULL DEFAULT '',
+  auth_user TEXT,
   tags TEXT NOT NULL DEFAULT '[]',
   metadata TEXT NOT NULL DEFAULT '{}',
   queued_at TEXT NOT NULL,

@@ -1,0 +1,79 @@
+// The send API's use case: compose the request, queue it durably, and say what happened. Only
+// once the queue's commit is durable does the caller get an id (and the client its 202).
+import { createHash } from 'node:crypto';
+import { newMessageId } from '../domain/ids.ts';
+import { cleanTag } from '../domain/tags.ts';
+import type { NewOutbound, OutboundStore } from '../storage/ports.ts';
+import { type ComposeLimits, composeMessage } from './compose.ts';
+import type { SendRequest } from './send-schema.ts';
+
+/** How long an Idempotency-Key is remembered (as Stripe and the IETF draft suggest: a day). */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
+export interface SendServiceDeps {
+  queue: OutboundStore;
+  /** Right-hand side of generated Message-IDs. */
+  hostname: string;
+  limits: ComposeLimits;
+  /** queueLifetime: an undelivered message expires this long after it was queued. */
+  lifetimeMs: number;
+  now: () => number;
+  /** Told about each newly queued message (wakes the local delivery worker). */
+  onQueued: (id: string) => void;
+  /**
+   * With the capture transport: resolves true once the message is in the inbox, false after
+   * `timeoutMs`. Absent when mail really leaves (there is nothing local to wait for).
+   */
+  awaitCaptured?: (id: string, timeoutMs: number) => Promise<boolean>;
+}
+
+export interface SendContext {
+  client: NewOutbound['client'];
+  /** The Idempotency-Key header, if the client sent one. */
+  idempotencyKey?: string;
+  /** The request body exactly as received: the same key with another body is a conflict. */
+  body: string;
+}
+
+export type SendOutcome = { status: 'queued' | 'replayed' | 'conflict'; id: string };
+
+export async function sendMessage(
+  deps: SendServiceDeps,
+  req: SendRequest,
+  ctx: SendContext,
+): Promise<SendOutcome> {
+  const now = deps.now();
+  const composed = await composeMessage(req, {
+    hostname: deps.hostname,
+    now: new Date(now),
+    limits: deps.limits,
+  });
+  const queuedAt = new Date(now).toISOString();
+  const message: NewOutbound = {
+    id: newMessageId(),
+    mailFrom: composed.envelope.from,
+    rcptTo: composed.envelope.to,
+    raw: composed.raw,
+    headerMessageId: composed.messageId,
+    source: 'api',
+    client: ctx.client,
+    // compose refused any tag cleanTag rejects, so none is lost here.
+    tags: (req.Tags ?? []).flatMap((t) => cleanTag(t) ?? []),
+    metadata: {},
+    queuedAt,
+    sendAt: queuedAt,
+    expiresAt: new Date(now + deps.lifetimeMs).toISOString(),
+    ...(ctx.idempotencyKey
+      ? {
+          idempotency: {
+            key: ctx.idempotencyKey,
+            requestHash: createHash('sha256').update(ctx.body).digest('hex'),
+            expiresAt: new Date(now + IDEMPOTENCY_TTL_MS).toISOString(),
+          },
+        }
+      : {}),
+  };
+  const result = await deps.queue.enqueue(message);
+  if (result.outcome === 'queued') deps.onQueued(result.id);
+  return { status: result.outcome, id: result.id };
+}

@@ -1,0 +1,120 @@
+// POST /api/v1/send: Mailpit's send body in, a durably queued message out (202), against every
+// storage backend. Delivery itself (the worker and its transports) is tested elsewhere.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BACKENDS } from '../helpers/backends.ts';
+import { backendSuite, json } from './helpers.ts';
+
+const body = (over: Record<string, unknown> = {}) => ({
+  From: { Email: 'app@shop.example', Name: 'Shop' },
+  To: [{ Email: 'ann@one.example', Name: 'Ann' }],
+  Cc: [{ Email: 'bob@two.example' }],
+  Bcc: ['audit@one.example'],
+  Subject: 'Your order',
+  Text: 'Thanks!',
+  Tags: ['orders'],
+  ...over,
+});
+
+for (const backend of BACKENDS) {
+  describe(`send API: ${backend.name}`, () => {
+    const s = backendSuite(backend);
+    const post = (b: unknown, headers: Record<string, string> = {}) =>
+      s.t.app.request('/api/v1/send', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: typeof b === 'string' ? b : JSON.stringify(b),
+      });
+
+    it('queues the message durably and answers 200 with its ID, as Mailpit does', async () => {
+      const woken: string[] = [];
+      const stop = s.t.deps.events.on('outbound:queued', ({ id }) => woken.push(id));
+      const res = await post(body());
+      stop();
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('preference-applied'), null);
+      const { ID } = await json<{ ID: string }>(res);
+      assert.deepEqual(woken, [ID]);
+      const queued = await s.storage.outbound.get(ID);
+      assert.ok(queued);
+      // The envelope is exactly the validated list, Bcc included; one delivery per domain.
+      assert.equal(queued.mailFrom, 'app@shop.example');
+      assert.deepEqual(queued.rcptTo, ['ann@one.example', 'bob@two.example', 'audit@one.example']);
+      assert.deepEqual(
+        queued.deliveries.map((d) => [d.domain, d.recipients.map((r) => r.address)]),
+        [
+          ['one.example', ['ann@one.example', 'audit@one.example']],
+          ['two.example', ['bob@two.example']],
+        ],
+      );
+      assert.deepEqual(queued.tags, ['orders']);
+      const raw = Buffer.from((await s.storage.outbound.raw(ID))!).toString('latin1');
+      assert.match(raw, /^Subject: Your order\r$/m);
+      assert.match(raw, /^X-Tags: orders\r$/m);
+      assert.doesNotMatch(raw, /audit@one\.example/);
+      assert.equal(`<${raw.match(/^Message-ID: <([^>]+)>/m)?.[1]}>`, queued.headerMessageId);
+    });
+
+    const queuedCount = async () => (await s.storage.outbound.deliveries({ start: 0, limit: 10_000 })).length;
+
+    it('refuses bad input with a problem naming the field, and queues nothing', async () => {
+      const before = await queuedCount();
+      const cases: [unknown, number, RegExp][] = [
+        ['{"From": ', 400, /not valid JSON/],
+        [body({ To: [{ Email: 'ann@one.example\r\nBcc: x@evil.example' }] }), 400, /To\[0\]\.Email/],
+        [body({ Subject: 'Hi\r\nBcc: x@evil.example' }), 400, /Subject/],
+        [body({ Headers: { Bcc: 'x@evil.example' } }), 400, /Bcc/],
+        [
+          body({ Attachments: [{ Content: 'aGk=', Filename: 'x.txt', path: '/etc/passwd' }] }),
+          400,
+          /path|Unrecognized/i,
+        ],
+        [body({ To: [], Cc: [], Bcc: [] }), 400, /recipient/],
+        [body({ From: { Email: 'a@[127.0.0.1]' } }), 400, /From\.Email/],
+      ];
+      for (const [b, status, detail] of cases) {
+        const res = await post(b);
+        assert.equal(res.status, status, JSON.stringify(b));
+        assert.equal(res.headers.get('content-type'), 'application/problem+json');
+        assert.match(String((await json(res)).detail), detail);
+      }
+      assert.equal(await queuedCount(), before);
+    });
+
+    it('answers a repeated Idempotency-Key with the first ID, and another body under it with 409', async () => {
+      const key = `order-${backend.name}-${Date.now()}`;
+      const before = await queuedCount();
+      const first = await post(body(), { 'Idempotency-Key': key });
+      assert.equal(first.status, 200);
+      const { ID } = await json<{ ID: string }>(first);
+      const again = await post(body(), { 'Idempotency-Key': key, Prefer: 'respond-async' });
+      assert.equal(again.status, 202);
+      assert.equal(again.headers.get('preference-applied'), 'respond-async');
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(await json(again), { ID });
+      const other = await post(body({ Subject: 'Another order' }), { 'Idempotency-Key': key });
+      assert.equal(other.status, 409);
+      assert.match(String((await json(other)).detail), new RegExp(ID));
+      const bad = await post(body(), { 'Idempotency-Key': 'has space' });
+      assert.equal(bad.status, 400);
+      // Only the first request queued anything: its two deliveries (one per domain).
+      assert.equal(await queuedCount(), before + 2);
+    });
+
+    it('answers 202 without waiting when the client prefers respond-async (RFC 7240)', async () => {
+      for (const prefer of ['respond-async', 'wait=10, respond-async', 'RESPOND-ASYNC']) {
+        const res = await post(body(), { Prefer: prefer });
+        assert.equal(res.status, 202, prefer);
+        assert.ok((await s.storage.outbound.get((await json<{ ID: string }>(res)).ID))?.deliveries.length);
+      }
+      assert.equal((await post(body(), { Prefer: 'respond-asynchronously' })).status, 200);
+    });
+
+    it('answers 413 for a message over the size limit', async () => {
+      const huge = Buffer.alloc(s.t.deps.config.maxMessageSize).toString('base64');
+      const res = await post(body({ Attachments: [{ Content: huge, Filename: 'big.bin' }] }));
+      assert.equal(res.status, 413);
+      assert.equal(res.headers.get('content-type'), 'application/problem+json');
+    });
+  });
+}

@@ -1,0 +1,168 @@
+// The delivery worker against a real (SQLite) queue, a scripted transport and an injected clock.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { newMessageId } from '../../src/domain/ids.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { attemptOutcome, DeliveryWorker } from '../../src/outbound/delivery-worker.ts';
+import { DEFAULT_RETRY_SCHEDULE } from '../../src/outbound/retry-schedule.ts';
+import type { DeliveryJob, Transport, TransportResult } from '../../src/outbound/transport.ts';
+import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
+import { tempDir } from '../helpers/backends.ts';
+
+const T0 = Date.parse('2026-11-24T10:00:00.000Z');
+const MIN = 60_000;
+
+describe('attempt outcome', () => {
+  const claimed = { attempts: 1, queuedAt: new Date(T0).toISOString() };
+  const r = (outcome: 'delivered' | 'deferred' | 'bounced') => ({
+    address: `${outcome}@x.example`,
+    outcome,
+    reply: outcome,
+  });
+
+  it('is delivered only when every recipient is, and deferred while any may still be', () => {
+    const cases = [
+      [[r('delivered'), r('delivered')], 'delivered'],
+      [[r('delivered'), r('bounced')], 'bounced'],
+      [[r('bounced'), r('deferred')], 'deferred'],
+    ] as const;
+    for (const [results, state] of cases) {
+      assert.equal(attemptOutcome(results, '250', DEFAULT_RETRY_SCHEDULE, claimed, T0 + 1000).state, state);
+    }
+    const deferred = attemptOutcome([r('deferred')], '451', DEFAULT_RETRY_SCHEDULE, claimed, T0 + 1000);
+    assert.equal(deferred.nextAttemptAt, new Date(T0 + 1000 + 5 * MIN).toISOString());
+    assert.deepEqual(
+      deferred.events.map((e) => e.type),
+      ['delivery:attempted', 'delivery:deferred'],
+    );
+    const late = attemptOutcome([r('deferred')], '451', DEFAULT_RETRY_SCHEDULE, claimed, T0 + 6 * 86_400_000);
+    assert.equal(late.state, 'expired');
+  });
+});
+
+describe('delivery worker', () => {
+  let storage: SqliteStorage;
+  const dir = tempDir();
+  let now = T0;
+  const calls: DeliveryJob[] = [];
+  /** Per domain, the outcomes of successive attempts; a thrown error when the entry is 'throw'. */
+  const script = new Map<string, ('delivered' | 'deferred' | 'bounced' | 'throw')[]>();
+
+  const transport: Transport = {
+    name: 'scripted',
+    async deliver(job): Promise<TransportResult> {
+      calls.push(job);
+      const next = script.get(job.domain)?.shift() ?? 'delivered';
+      if (next === 'throw') throw new Error('no route to the relay');
+      const reply = { delivered: '250 2.0.0 ok', deferred: '421 4.3.2 busy', bounced: '550 5.1.1 unknown' }[
+        next
+      ];
+      return { results: job.recipients.map((address) => ({ address, outcome: next, reply })), reply };
+    },
+  };
+
+  let worker: DeliveryWorker;
+  before(async () => {
+    storage = await SqliteStorage.open(dir);
+    worker = new DeliveryWorker({
+      queue: storage.outbound,
+      transport,
+      schedule: DEFAULT_RETRY_SCHEDULE,
+      logger: createLogger('silent'),
+      owner: 'test-worker',
+      concurrency: 4,
+      leaseMs: 10 * MIN,
+      pollMs: 3_600_000,
+      now: () => now,
+    });
+    worker.start();
+  });
+  after(async () => {
+    await worker.stop();
+    await storage.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** One look at the queue, with every attempt it starts recorded before this resolves. */
+  const settle = () => worker.runOnce();
+
+  it('delivers each domain, retries a deferred one on schedule, and records every step', async () => {
+    script.set('later.example', ['deferred', 'delivered']);
+    script.set('gone.example', ['bounced']);
+    const id = newMessageId();
+    await storage.outbound.enqueue({
+      id,
+      mailFrom: 'app@shop.example',
+      rcptTo: ['a@now.example', 'b@later.example', 'c@gone.example'],
+      raw: new TextEncoder().encode('Subject: x\r\n\r\nbody\r\n'),
+      headerMessageId: '<x@shop.example>',
+      source: 'api',
+      client: { ip: '127.0.0.1', authUser: null },
+      tags: [],
+      metadata: {},
+      queuedAt: new Date(now).toISOString(),
+      sendAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 5 * 86_400_000).toISOString(),
+    });
+    await settle();
+    let states = (await storage.outbound.get(id))!.deliveries.map((d) => [d.domain, d.state]);
+    assert.deepEqual(states, [
+      ['now.example', 'delivered'],
+      ['later.example', 'deferred'],
+      ['gone.example', 'bounced'],
+    ]);
+    // Not due yet: a wake-up a minute later tries nothing.
+    const before = calls.length;
+    now += MIN;
+    await settle();
+    assert.equal(calls.length, before);
+    now += 5 * MIN;
+    await settle();
+    states = (await storage.outbound.get(id))!.deliveries.map((d) => [d.domain, d.state]);
+    assert.equal(states[1]?.[1], 'delivered');
+    const retried = calls.at(-1)!;
+    assert.deepEqual(
+      [retried.domain, retried.recipients, retried.attempt],
+      ['later.example', ['b@later.example'], 2],
+    );
+    assert.equal(Buffer.from(retried.raw).toString(), 'Subject: x\r\n\r\nbody\r\n');
+    const later = (await storage.outbound.get(id))!.deliveries[1]!;
+    const types = (await storage.outbound.events(id))
+      .filter((e) => e.deliveryId === later.id)
+      .map((e) => e.type);
+    assert.deepEqual(types, [
+      'delivery:attempted',
+      'delivery:deferred',
+      'delivery:attempted',
+      'delivery:delivered',
+    ]);
+  });
+
+  it('defers every recipient with the reason when the transport cannot try at all', async () => {
+    script.set('broken.example', ['throw']);
+    const id = newMessageId();
+    await storage.outbound.enqueue({
+      id,
+      mailFrom: '',
+      rcptTo: ['x@broken.example'],
+      raw: new TextEncoder().encode('Subject: y\r\n\r\n'),
+      headerMessageId: '<y@shop.example>',
+      source: 'system',
+      client: { ip: '', authUser: null },
+      tags: [],
+      metadata: {},
+      queuedAt: new Date(now).toISOString(),
+      sendAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 5 * 86_400_000).toISOString(),
+    });
+    await settle();
+    const d = (await storage.outbound.get(id))!.deliveries[0]!;
+    assert.equal(d.state, 'deferred');
+    assert.equal(d.lastReply, '451 4.4.0 no route to the relay');
+    assert.deepEqual(
+      d.recipients.map((r) => [r.state, r.reply]),
+      [['deferred', '451 4.4.0 no route to the relay']],
+    );
+  });
+});
