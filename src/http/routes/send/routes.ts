@@ -42,11 +42,8 @@ export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
       });
     } catch (err) {
       if (!(err instanceof CompositionError)) throw err;
-      const where = err.field ? `${err.field}: ` : '';
-      throw new HttpProblem(
-        err.status === 413 ? 'message-too-large' : 'bad-request',
-        `${where}${err.message}`,
-      );
+      // The message starts with the field's path ("To[2].Email contains ...").
+      throw new HttpProblem(err.status === 413 ? 'message-too-large' : 'bad-request', err.message);
     }
     if (outcome.status === 'conflict') {
       throw new HttpProblem(
