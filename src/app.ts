@@ -36,6 +36,11 @@ export interface Mailroom {
   close(): Promise<void>;
 }
 
+/** The configured store on its own, for commands that work on it without starting roles. */
+export async function openConfiguredStorage(config: Config): Promise<Storage> {
+  return (await openStorage(config, createMetrics())).storage;
+}
+
 /**
  * Opens the configured engine, with what it has to say about its server. Each adapter is loaded
  * only when chosen: a SQLite server does not keep the PostgreSQL driver's modules in its heap.

@@ -9,6 +9,7 @@ const USAGE = `mailroom ${VERSION}: the email backend for applications
 
 Usage:
   mailroom start [options]     run Mailroom (SMTP, API, workers); see 'mailroom start --help'
+  mailroom queue ...           list and act on the outbound queue; see 'mailroom queue help'
   mailroom hash-password       read a password on stdin, print a hash for --smtp-auth-file
   mailroom config-doc          print the configuration reference (Markdown)
   mailroom --version
@@ -60,6 +61,18 @@ async function main(args: string[]): Promise<void> {
       if (!password) throw new ConfigError('hash-password: no password on standard input');
       const { hashPassword } = await import('./smtp/auth-file.ts');
       process.stdout.write(`${await hashPassword(password)}\n`);
+      return;
+    }
+    case 'queue': {
+      const { runQueueCommand, QUEUE_USAGE } = await import('./cli/queue.ts');
+      if (rest.length === 0 || rest[0] === 'help' || rest.includes('--help')) {
+        process.stdout.write(QUEUE_USAGE);
+        return;
+      }
+      process.exitCode = await runQueueCommand(rest, {
+        out: (t) => process.stdout.write(t),
+        env: process.env,
+      });
       return;
     }
     case 'config-doc':

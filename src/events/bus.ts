@@ -13,7 +13,7 @@ export interface EventMap {
   'messages:pruned': { count: number };
   /** Tags were renamed or deleted across many messages. */
   'tags:changed': Record<string, never>;
-  /** A message was durably queued for delivery (wakes the local delivery worker). */
+  /** A message was durably queued, or one of its deliveries made due (wakes the local worker). */
   'outbound:queued': { id: string };
 }
 

@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
 import { messageRoutes } from './routes/message/routes.ts';
 import { messagesRoutes } from './routes/messages/routes.ts';
+import { queueRoutes } from './routes/queue/routes.ts';
 import { sendRoutes } from './routes/send/routes.ts';
 import { sendBodyLimit } from './routes/send/schema.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
@@ -37,6 +38,10 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.route('/api/v1', tagRoutes(deps));
   app.route('/api/v1', infoRoutes(deps, counters));
   app.route('/api/v1', sendRoutes(deps.send));
+  app.route(
+    '/api/v1',
+    queueRoutes({ queue: deps.storage.outbound, now: deps.send.now, onDue: deps.send.onQueued }),
+  );
   app.route('/', viewRoutes(deps));
   app.route('/', healthRoutes(deps));
   app.route('/', uiRoutes({}));

@@ -16,6 +16,7 @@ export const PROBLEMS = {
   'gateway-timeout': { status: 504, title: 'A service Mailroom depends on did not answer in time' },
   'body-too-large': { status: 413, title: 'The request body is too large' },
   'message-too-large': { status: 413, title: 'The message would be larger than the size limit' },
+  conflict: { status: 409, title: 'The resource is not in a state that allows this' },
   'idempotency-conflict': { status: 409, title: 'The idempotency key was used for another request' },
   'not-ready': { status: 503, title: 'The service is not ready' },
   internal: { status: 500, title: 'Internal server error' },

@@ -12,6 +12,14 @@ import {
   readQuery,
   searchQuery,
 } from '../routes/messages/schema.ts';
+import {
+  deliveryList,
+  deliveryParam,
+  delivery as deliveryShape,
+  outboundMessage,
+  queueAction,
+  queueListQuery,
+} from '../routes/queue/schema.ts';
 import { idempotencyKey, sendAccepted, sendBody } from '../routes/send/schema.ts';
 import { renameTagBody, setTagsBody, tagParam } from '../routes/tags/schema.ts';
 import { viewQuery } from '../routes/view/schema.ts';
@@ -120,6 +128,41 @@ export const OPERATIONS: Operation[] = [
       400: bad,
       409: problem('The Idempotency-Key was used for another request'),
       413: problem('The request body or the composed message is over the size limit'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/queue',
+    operationId: 'ListDeliveries',
+    summary: 'Deliveries of the outbound queue, newest first',
+    tag: 'queue',
+    query: queueListQuery,
+    responses: { 200: json(deliveryList, 'A page of deliveries'), 400: bad },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/queue/{ID}/{Action}',
+    operationId: 'QueueAction',
+    summary: 'Hold, release, retry now or cancel one delivery',
+    tag: 'queue',
+    path_params: { ID: deliveryParam, Action: queueAction },
+    responses: {
+      200: json(deliveryShape, 'The delivery after the action'),
+      400: bad,
+      404: problem('No such delivery'),
+      409: problem('The delivery is in a state that does not allow the action'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/outbound/{ID}',
+    operationId: 'GetOutbound',
+    summary: 'One outbound message: envelope, deliveries with per-recipient replies, and every event',
+    tag: 'queue',
+    path_params: { ID: z.string().describe('Database ID returned by /api/v1/send') },
+    responses: {
+      200: json(outboundMessage, 'The outbound message'),
+      404: problem('No such outbound message'),
     },
   },
   {
