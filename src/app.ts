@@ -1,6 +1,7 @@
 // The composition root: the only module that picks adapters and wires services together.
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { EventBus } from './events/bus.ts';
 import { createHttpApp } from './http/app.ts';
@@ -17,7 +18,9 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { captureWaiter } from './outbound/capture-wait.ts';
 import { DeliveryWorker } from './outbound/delivery-worker.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
+import type { TlsMode } from './outbound/smtp-client.ts';
 import { CaptureTransport } from './outbound/transports/capture.ts';
+import { RelayTransport } from './outbound/transports/relay.ts';
 import { startIdleGc } from './runtime/idle-gc.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
@@ -67,6 +70,24 @@ async function openStorage(
   return { storage: sqlite, warnings: [] };
 }
 
+/** The smarthost of --outbound-transport relay. */
+function relayTransport(config: Config): RelayTransport {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(config.relayHost);
+  if (!m) throw new ConfigError('--outbound-transport relay needs --relay-host host:port');
+  const auth = config.relayUser ? { user: config.relayUser, pass: config.relayPassword } : undefined;
+  return new RelayTransport({
+    target: {
+      host: m[1] ?? m[2]!,
+      port: Number(m[3]),
+      // The config loader only admits the enum's values.
+      tls: config.relayTls as TlsMode,
+      heloName: config.smtpHostname,
+      verifyTls: config.relayVerifyTls,
+      ...(auth ? { auth } : {}),
+    },
+  });
+}
+
 /**
  * The delivery worker with the configured transport. Captured mail enters the inbox through a
  * spool of its own, handed to the local parse runner like SMTP mail.
@@ -83,7 +104,10 @@ function startDelivery(
   spool.onCommitted = runner.offer.bind(runner);
   const worker = new DeliveryWorker({
     queue: storage.outbound,
-    transport: new CaptureTransport({ spool, storage }),
+    transport:
+      config.outboundTransport === 'relay'
+        ? relayTransport(config)
+        : new CaptureTransport({ spool, storage }),
     schedule: { firstMs: config.retryFirst, maxMs: config.retryMax, lifetimeMs: config.queueLifetime },
     logger: logger.child({ scope: 'delivery' }),
     owner: `${hostname()}:${process.pid}`,
