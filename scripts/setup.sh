@@ -63,6 +63,6 @@ ensure_postgres() {
 }
 
 ensure_node24
-apt_install swaks postfix python3 openssl postgresql-client chromium fonts-dejavu-core spamassassin spamd rspamd libjemalloc2
+apt_install swaks postfix python3 python3-dkim openssl postgresql-client chromium fonts-dejavu-core spamassassin spamd rspamd libjemalloc2
 ensure_postgres
 echo "setup: node $(node --version), PATH=$PATH" >&2

@@ -17,6 +17,8 @@ import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { captureWaiter } from './outbound/capture-wait.ts';
 import { DeliveryWorker } from './outbound/delivery-worker.ts';
+import { type DkimKey, keyForSender, signMessage } from './outbound/dkim.ts';
+import { loadDkimKeys } from './outbound/dkim-keys.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
 import type { TlsMode } from './outbound/smtp-client.ts';
 import { CaptureTransport } from './outbound/transports/capture.ts';
@@ -68,6 +70,14 @@ async function openStorage(
   const sqlite = await SqliteStorage.open(config.dataDir);
   sqlite.onCommit = onCommit;
   return { storage: sqlite, warnings: [] };
+}
+
+/** Signs with the key for the From domain (or a parent's), and leaves other mail as it is. */
+function dkimSigner(keys: readonly DkimKey[]): (raw: Buffer, from: string) => Promise<Buffer> {
+  return async (raw, from) => {
+    const key = keyForSender(keys, from);
+    return key ? signMessage(raw, key) : raw;
+  };
 }
 
 /** The smarthost of --outbound-transport relay. */
@@ -134,6 +144,8 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
   let ready = false;
   const closers: (() => Promise<void>)[] = [];
 
+  // Keys first: a bad --dkim-keys entry stops the start before anything listens.
+  const dkimKeys = loadDkimKeys(config.dkimKeys);
   const { storage, warnings } = await openStorage(config, metrics);
   closers.unshift(() => storage.close());
   logger.info(
@@ -201,6 +213,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         now: Date.now,
         onQueued: (id) => events.emit('outbound:queued', { id }),
         ...(config.outboundTransport === 'capture' ? { awaitCaptured: captureWaiter(storage, events) } : {}),
+        ...(dkimKeys.length > 0 ? { sign: dkimSigner(dkimKeys) } : {}),
       };
       const app = createHttpApp({
         send,

@@ -10,6 +10,7 @@ const USAGE = `mailroom ${VERSION}: the email backend for applications
 Usage:
   mailroom start [options]     run Mailroom (SMTP, API, workers); see 'mailroom start --help'
   mailroom queue ...           list and act on the outbound queue; see 'mailroom queue help'
+  mailroom dkim keygen ...     make a DKIM key and print its DNS record; see 'mailroom dkim help'
   mailroom hash-password       read a password on stdin, print a hash for --smtp-auth-file
   mailroom config-doc          print the configuration reference (Markdown)
   mailroom --version
@@ -73,6 +74,16 @@ async function main(args: string[]): Promise<void> {
         out: (t) => process.stdout.write(t),
         env: process.env,
       });
+      return;
+    }
+    case 'dkim': {
+      const { runDkimCommand, DKIM_USAGE } = await import('./cli/dkim.ts');
+      if (rest.length === 0 || rest[0] === 'help' || rest.includes('--help')) {
+        process.stdout.write(DKIM_USAGE);
+        return;
+      }
+      const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+      process.exitCode = await runDkimCommand(rest, io);
       return;
     }
     case 'config-doc':

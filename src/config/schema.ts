@@ -330,6 +330,12 @@ export const SETTINGS = [
     doc: 'Where queued outbound mail goes: capture keeps it in the inbox (nothing leaves the machine); relay sends everything to --relay-host.',
   },
   {
+    key: 'dkimKeys',
+    type: 'list',
+    default: [],
+    doc: 'DKIM signing keys as domain:selector:key-file (PEM, RSA or Ed25519; see `mailroom dkim keygen`). Mail whose From is in the domain, or below it, is signed when queued.',
+  },
+  {
     key: 'relayHost',
     type: 'listen',
     default: '',

@@ -18,6 +18,8 @@ export interface SendServiceDeps {
   /** queueLifetime: an undelivered message expires this long after it was queued. */
   lifetimeMs: number;
   now: () => number;
+  /** Signs the composed message for its From domain, when a key covers it (DKIM). */
+  sign?: (raw: Buffer, from: string) => Promise<Buffer>;
   /** Told about each newly queued message (wakes the local delivery worker). */
   onQueued: (id: string) => void;
   /**
@@ -48,12 +50,14 @@ export async function sendMessage(
     now: new Date(now),
     limits: deps.limits,
   });
+  // Signed once, when queued: every attempt sends the same bytes, as Postfix with a milter does.
+  const raw = deps.sign ? await deps.sign(composed.raw, composed.envelope.from) : composed.raw;
   const queuedAt = new Date(now).toISOString();
   const message: NewOutbound = {
     id: newMessageId(),
     mailFrom: composed.envelope.from,
     rcptTo: composed.envelope.to,
-    raw: composed.raw,
+    raw,
     headerMessageId: composed.messageId,
     source: 'api',
     client: ctx.client,
