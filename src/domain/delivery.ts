@@ -25,13 +25,27 @@ export const FINAL_DELIVERY_STATES: ReadonlySet<DeliveryState> = new Set([
   'cancelled',
 ]);
 
-/** What happened to one recipient in one attempt. */
-export type RecipientOutcome = 'delivered' | 'deferred' | 'bounced';
+/** What happened to one recipient in one attempt; `suppressed` recipients were not tried. */
+export type RecipientOutcome = 'delivered' | 'deferred' | 'bounced' | 'suppressed';
+
+/** Why an address is on the suppression list. */
+export type SuppressionReason = 'hard-bounce' | 'complaint' | 'unsubscribe' | 'manual';
+
+export interface Suppression {
+  /** Lower case: addresses are compared without regard to case. */
+  address: string;
+  reason: SuppressionReason;
+  /** The reply or report that put it there, or the operator's note. */
+  detail: string | null;
+  createdAt: string;
+  /** ISO 8601, or null for ever. */
+  expiresAt: string | null;
+}
 
 export interface RecipientStatus {
   address: string;
   /** `pending` until an attempt says otherwise; `suppressed` when it was never tried. */
-  state: 'pending' | RecipientOutcome | 'suppressed';
+  state: 'pending' | RecipientOutcome;
   /** The remote's reply (code and text) for this recipient, or why it was not tried. */
   reply: string | null;
 }

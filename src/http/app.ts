@@ -14,6 +14,7 @@ import { messagesRoutes } from './routes/messages/routes.ts';
 import { queueRoutes } from './routes/queue/routes.ts';
 import { sendRoutes } from './routes/send/routes.ts';
 import { sendBodyLimit } from './routes/send/schema.ts';
+import { suppressionRoutes } from './routes/suppressions/routes.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
 import { uiRoutes } from './routes/ui/routes.ts';
 import { viewRoutes } from './routes/view/routes.ts';
@@ -38,6 +39,7 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.route('/api/v1', tagRoutes(deps));
   app.route('/api/v1', infoRoutes(deps, counters));
   app.route('/api/v1', sendRoutes(deps.send));
+  app.route('/api/v1', suppressionRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
   app.route(
     '/api/v1',
     queueRoutes({ queue: deps.storage.outbound, now: deps.send.now, onDue: deps.send.onQueued }),

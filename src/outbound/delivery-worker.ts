@@ -27,8 +27,9 @@ export interface DeliveryWorkerOptions {
 type Outcome = Pick<AttemptRecord, 'state' | 'nextAttemptAt' | 'reply' | 'events'>;
 
 /**
- * The delivery's state after an attempt: delivered when every recipient is; deferred while one
- * is deferred and the lifetime allows another try (expired when it does not); otherwise bounced.
+ * The delivery's state after an attempt: deferred while a recipient is deferred and the lifetime
+ * allows another try (expired when it does not); else delivered when every recipient that could
+ * be tried was delivered; otherwise bounced.
  */
 export function attemptOutcome(
   results: readonly RecipientResult[],
@@ -40,8 +41,15 @@ export function attemptOutcome(
   const count = (o: RecipientResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const deferred = count('deferred');
   const bounced = count('bounced');
-  const data = { reply, delivered: count('delivered'), deferred, bounced };
-  const events: Outcome['events'] = [{ type: 'delivery:attempted', data }];
+  const suppressed = count('suppressed');
+  const delivered = count('delivered');
+  const data = { reply, delivered, deferred, bounced, suppressed };
+  const events: Outcome['events'] = [];
+  if (delivered + deferred + bounced > 0) events.push({ type: 'delivery:attempted', data });
+  if (suppressed > 0) {
+    const addresses = results.filter((r) => r.outcome === 'suppressed').map((r) => r.address);
+    events.push({ type: 'delivery:suppressed', data: { addresses } });
+  }
   if (deferred > 0) {
     const next = nextAttemptAt(schedule, claimed.attempts, Date.parse(claimed.queuedAt), now);
     if (next !== null) {
@@ -52,13 +60,17 @@ export function attemptOutcome(
     events.push({ type: 'delivery:expired', data });
     return { state: 'expired', reply, events };
   }
-  if (bounced > 0) {
+  // Suppressed recipients were never tried: with nobody delivered, the delivery failed for good.
+  if (bounced > 0 || delivered === 0) {
     events.push({ type: 'delivery:bounced', data });
     return { state: 'bounced', reply, events };
   }
   events.push({ type: 'delivery:delivered', data });
   return { state: 'delivered', reply, events };
 }
+
+/** Every recipient of the delivery is suppressed: there is no transaction to make. */
+class NothingToTry extends Error {}
 
 export class DeliveryWorker {
   private readonly o: DeliveryWorkerOptions;
@@ -151,9 +163,22 @@ export class DeliveryWorker {
     const recipients = d.recipients
       .filter((r) => r.state === 'pending' || r.state === 'deferred')
       .map((r) => r.address);
-    let results: RecipientResult[];
-    let reply: string;
+    const now0 = new Date(this.now()).toISOString();
+    const blocked = new Map(
+      (await this.o.queue.suppressedAmong(recipients, now0)).map((s) => [s.address, s] as const),
+    );
+    const skipped: RecipientResult[] = recipients
+      .filter((a) => blocked.has(a.toLowerCase()))
+      .map((address) => ({
+        address,
+        outcome: 'suppressed',
+        reply: `suppressed: ${blocked.get(address.toLowerCase())!.reason}`,
+      }));
+    const tried = recipients.filter((a) => !blocked.has(a.toLowerCase()));
+    let results: RecipientResult[] = [];
+    let reply = skipped[0]?.reply ?? '';
     try {
+      if (tried.length === 0) throw new NothingToTry();
       const raw = await this.o.queue.raw(d.outboundId);
       if (!raw) throw new Error('the message is gone from the queue');
       const job = {
@@ -161,7 +186,7 @@ export class DeliveryWorker {
         deliveryId: d.id,
         domain: d.domain,
         mailFrom: c.mailFrom,
-        recipients,
+        recipients: tried,
         raw,
         source: c.source,
         client: c.client,
@@ -169,10 +194,13 @@ export class DeliveryWorker {
       };
       ({ results, reply } = await this.o.transport.deliver(job, this.abort.signal));
     } catch (err) {
-      // The transport could not try at all (no route, a local fault): every recipient waits.
-      reply = `451 4.4.0 ${(err as Error).message}`;
-      results = recipients.map((address) => ({ address, outcome: 'deferred', reply }));
+      if (!(err instanceof NothingToTry)) {
+        // The transport could not try at all (no route, a local fault): every recipient waits.
+        reply = `451 4.4.0 ${(err as Error).message}`;
+        results = tried.map((address) => ({ address, outcome: 'deferred', reply }));
+      }
     }
+    results = [...skipped, ...results];
     const now = this.now();
     const outcome = attemptOutcome(
       results,

@@ -1,6 +1,12 @@
 // The storage port: what the rest of Mailroom may ask of a database. Two adapters implement it
 // (storage/sqlite, storage/postgres) and test/contract runs one suite against both.
-import type { DeliveryRecord, DeliveryState, QueueAction, RecipientOutcome } from '../domain/delivery.ts';
+import type {
+  DeliveryRecord,
+  DeliveryState,
+  QueueAction,
+  RecipientOutcome,
+  Suppression,
+} from '../domain/delivery.ts';
 import type { MessageSummary, ParseResult, SpoolEntry, StoredMessage } from '../domain/message.ts';
 import type { SearchQuery } from '../search/ast.ts';
 
@@ -224,4 +230,13 @@ export interface OutboundStore {
   events(outboundId: string): Promise<OutboundEvent[]>;
   /** Forgets idempotency keys whose time is up; returns how many. */
   pruneIdempotencyKeys(now: string): Promise<number>;
+
+  /** Adds an address to the suppression list, or replaces its entry. */
+  suppress(entry: Suppression): Promise<void>;
+  /** Takes an address off the list; false if it was not on it. */
+  unsuppress(address: string): Promise<boolean>;
+  /** The list, newest first, expired entries left out. */
+  suppressions(query: { start: number; limit: number; now: string }): Promise<Suppression[]>;
+  /** The entries in force for any of these addresses (compared without case). */
+  suppressedAmong(addresses: readonly string[], now: string): Promise<Suppression[]>;
 }

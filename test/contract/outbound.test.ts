@@ -227,6 +227,45 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('keeps a suppression list: case-blind, replaceable, removable, and expiring', async () => {
+      const entry = (address: string, over: Record<string, unknown> = {}) => ({
+        address,
+        reason: 'hard-bounce' as const,
+        detail: '550 5.1.1 no such user',
+        createdAt: at(0),
+        expiresAt: null,
+        ...over,
+      });
+      await queue.suppress(entry('Gone@One.example'));
+      await queue.suppress(
+        entry('later@one.example', { reason: 'manual', expiresAt: at(60_000), createdAt: at(1000) }),
+      );
+      const found = await queue.suppressedAmong(
+        ['gone@one.example', 'LATER@one.example', 'fine@one.example'],
+        at(30_000),
+      );
+      assert.deepEqual(found.map((f) => [f.address, f.reason]).sort(), [
+        ['gone@one.example', 'hard-bounce'],
+        ['later@one.example', 'manual'],
+      ]);
+      // Expired entries no longer count, and are not listed.
+      assert.deepEqual(
+        (await queue.suppressedAmong(['later@one.example'], at(60_000))).map((f) => f.address),
+        [],
+      );
+      const listed = await queue.suppressions({ start: 0, limit: 10, now: at(30_000) });
+      assert.deepEqual(
+        listed.map((l) => l.address),
+        ['later@one.example', 'gone@one.example'],
+      );
+      // A second entry for the same address replaces the first.
+      await queue.suppress(entry('gone@one.example', { reason: 'complaint', detail: null }));
+      assert.equal((await queue.suppressedAmong(['gone@one.example'], at(0)))[0]?.reason, 'complaint');
+      assert.equal(await queue.unsuppress('GONE@one.example'), true);
+      assert.equal(await queue.unsuppress('gone@one.example'), false);
+      await queue.unsuppress('later@one.example');
+    });
+
     it('gives each due delivery to one of several claimers at once', async () => {
       for (let i = 0; i < 20; i++) await queue.enqueue(message({ rcptTo: [`u${i}@d${i}.example`] }));
       const peer =

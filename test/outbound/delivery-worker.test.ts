@@ -139,6 +139,55 @@ describe('delivery worker', () => {
     ]);
   });
 
+  it('never tries a suppressed recipient, and records why', async () => {
+    await storage.outbound.suppress({
+      address: 'blocked@quiet.example',
+      reason: 'hard-bounce',
+      detail: '550 5.1.1',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: null,
+    });
+    const id = newMessageId();
+    await storage.outbound.enqueue({
+      id,
+      mailFrom: 'app@shop.example',
+      rcptTo: ['Blocked@quiet.example', 'open@quiet.example', 'only@blocked.example'],
+      raw: new TextEncoder().encode('Subject: z\r\n\r\n'),
+      headerMessageId: '<z@shop.example>',
+      source: 'api',
+      client: { ip: '', authUser: null },
+      tags: [],
+      metadata: {},
+      queuedAt: new Date(now).toISOString(),
+      sendAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 86_400_000).toISOString(),
+    });
+    await storage.outbound.suppress({
+      address: 'only@blocked.example',
+      reason: 'complaint',
+      detail: null,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: null,
+    });
+    const before = calls.length;
+    await settle();
+    // Only the one open recipient reached the transport.
+    assert.deepEqual(
+      calls.slice(before).map((c) => c.recipients),
+      [['open@quiet.example']],
+    );
+    const view = (await storage.outbound.get(id))!;
+    assert.deepEqual(
+      view.deliveries.map((d) => [d.domain, d.state, d.recipients.map((r) => `${r.address}:${r.state}`)]),
+      [
+        ['quiet.example', 'delivered', ['Blocked@quiet.example:suppressed', 'open@quiet.example:delivered']],
+        ['blocked.example', 'bounced', ['only@blocked.example:suppressed']],
+      ],
+    );
+    const types = (await storage.outbound.events(id)).map((e) => e.type);
+    assert.equal(types.filter((t) => t === 'delivery:suppressed').length, 2);
+  });
+
   it('defers every recipient with the reason when the transport cannot try at all', async () => {
     script.set('broken.example', ['throw']);
     const id = newMessageId();

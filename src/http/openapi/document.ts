@@ -21,6 +21,12 @@ import {
   queueListQuery,
 } from '../routes/queue/schema.ts';
 import { idempotencyKey, sendAccepted, sendBody } from '../routes/send/schema.ts';
+import {
+  suppression,
+  suppressionBody,
+  suppressionList,
+  suppressionListQuery,
+} from '../routes/suppressions/schema.ts';
 import { renameTagBody, setTagsBody, tagParam } from '../routes/tags/schema.ts';
 import { viewQuery } from '../routes/view/schema.ts';
 import * as shapes from './shapes.ts';
@@ -164,6 +170,33 @@ export const OPERATIONS: Operation[] = [
       200: json(outboundMessage, 'The outbound message'),
       404: problem('No such outbound message'),
     },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/suppressions',
+    operationId: 'ListSuppressions',
+    summary: 'Addresses no delivery is attempted to, newest first',
+    tag: 'suppressions',
+    query: suppressionListQuery,
+    responses: { 200: json(suppressionList, 'A page of entries'), 400: bad },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/suppressions',
+    operationId: 'Suppress',
+    summary: 'Add an address to the suppression list (or replace its entry)',
+    tag: 'suppressions',
+    body: suppressionBody,
+    responses: { 200: json(suppression, 'The entry'), 400: bad },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/suppressions/{Address}',
+    operationId: 'Unsuppress',
+    summary: 'Take an address off the suppression list',
+    tag: 'suppressions',
+    path_params: { Address: z.string().describe('The suppressed address') },
+    responses: { 200: ok, 400: bad, 404: problem('The address is not suppressed') },
   },
   {
     method: 'get',

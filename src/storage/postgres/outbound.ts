@@ -10,6 +10,7 @@ import {
   groupByDomain,
   type QueueAction,
   type RecipientStatus,
+  type Suppression,
 } from '../../domain/delivery.ts';
 import { newMessageId } from '../../domain/ids.ts';
 import type {
@@ -146,6 +147,24 @@ async function insertOutbound(db: Db, m: NewOutbound): Promise<void> {
   }
   const data = { recipients: m.rcptTo.length, sendAt: m.sendAt };
   await addEvent(db, { at: m.queuedAt, type: 'message:queued', outboundSeq: seq, deliverySeq: null, data });
+}
+
+interface SuppressionRow {
+  address: string;
+  reason: Suppression['reason'];
+  detail: string | null;
+  created_at: Date;
+  expires_at: Date | null;
+}
+
+function toSuppression(r: SuppressionRow): Suppression {
+  return {
+    address: r.address,
+    reason: r.reason,
+    detail: r.detail,
+    createdAt: r.created_at.toISOString(),
+    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+  };
 }
 
 export class PostgresOutbound implements OutboundStore {
@@ -298,6 +317,38 @@ export class PostgresOutbound implements OutboundStore {
       const { rows: after } = await c.query<DeliveryRow>(`${DELIVERY_SELECT} WHERE d.seq = $1`, [row.seq]);
       return (await withRecipients(c, after))[0]!;
     });
+  }
+
+  async suppress(e: Suppression): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO suppressions (address, reason, detail, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (address) DO UPDATE SET reason = EXCLUDED.reason, detail = EXCLUDED.detail,
+         created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
+      [e.address.toLowerCase(), e.reason, e.detail, e.createdAt, e.expiresAt],
+    );
+  }
+
+  async unsuppress(address: string): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM suppressions WHERE address = $1', [address.toLowerCase()]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async suppressions(q: { start: number; limit: number; now: string }): Promise<Suppression[]> {
+    const { rows } = await this.pool.query<SuppressionRow>(
+      `SELECT * FROM suppressions WHERE expires_at IS NULL OR expires_at > $1
+       ORDER BY created_at DESC, address LIMIT $2 OFFSET $3`,
+      [q.now, q.limit, q.start],
+    );
+    return rows.map(toSuppression);
+  }
+
+  async suppressedAmong(addresses: readonly string[], now: string): Promise<Suppression[]> {
+    if (addresses.length === 0) return [];
+    const { rows } = await this.pool.query<SuppressionRow>(
+      'SELECT * FROM suppressions WHERE address = ANY ($1::text[]) AND (expires_at IS NULL OR expires_at > $2)',
+      [addresses.map((a) => a.toLowerCase()), now],
+    );
+    return rows.map(toSuppression);
   }
 
   async pruneIdempotencyKeys(now: string): Promise<number> {

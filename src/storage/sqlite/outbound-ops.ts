@@ -8,6 +8,7 @@ import {
   type DeliveryRecord,
   groupByDomain,
   type QueueAction,
+  type Suppression,
 } from '../../domain/delivery.ts';
 import { newMessageId } from '../../domain/ids.ts';
 import type { AttemptRecord, ClaimedDelivery, EnqueueResult, NewOutbound } from '../ports.ts';
@@ -216,6 +217,21 @@ export const outboundOps = {
       data: { from: row.state, to: next },
     });
     return deliveryById(db, req.id);
+  },
+
+  suppress(db: DatabaseSync, e: Suppression): void {
+    stmt(
+      db,
+      `INSERT INTO suppressions (address, reason, detail, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, detail = excluded.detail,
+         created_at = excluded.created_at, expires_at = excluded.expires_at`,
+    ).run(e.address.toLowerCase(), e.reason, e.detail, e.createdAt, e.expiresAt);
+  },
+
+  unsuppress(db: DatabaseSync, address: string): boolean {
+    return (
+      Number(stmt(db, 'DELETE FROM suppressions WHERE address = ?').run(address.toLowerCase()).changes) > 0
+    );
   },
 
   pruneIdempotencyKeys(db: DatabaseSync, now: string): number {

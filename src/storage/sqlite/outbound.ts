@@ -1,7 +1,7 @@
 // SQLite side of the outbound queue port: reads on the calling thread's read-only connection,
 // writes through the writer thread (outbound-ops.ts), each committed with an fsync.
 import type { DatabaseSync } from 'node:sqlite';
-import type { DeliveryRecord, DeliveryState, QueueAction } from '../../domain/delivery.ts';
+import type { DeliveryRecord, DeliveryState, QueueAction, Suppression } from '../../domain/delivery.ts';
 import type {
   AttemptRecord,
   ClaimedDelivery,
@@ -29,6 +29,24 @@ interface OutboundRow {
   metadata: string;
   queued_at: string;
   send_at: string;
+}
+
+interface SuppressionRow {
+  address: string;
+  reason: Suppression['reason'];
+  detail: string | null;
+  created_at: string;
+  expires_at: string | null;
+}
+
+function toSuppression(r: SuppressionRow): Suppression {
+  return {
+    address: r.address,
+    reason: r.reason,
+    detail: r.detail,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
 }
 
 export class SqliteOutbound implements OutboundStore {
@@ -71,6 +89,33 @@ export class SqliteOutbound implements OutboundStore {
 
   async pruneIdempotencyKeys(now: string): Promise<number> {
     return this.writer.run('pruneIdempotencyKeys', now);
+  }
+
+  async suppress(entry: Suppression): Promise<void> {
+    await this.writer.run('suppress', entry);
+  }
+
+  async unsuppress(address: string): Promise<boolean> {
+    return this.writer.run('unsuppress', address);
+  }
+
+  async suppressions(q: { start: number; limit: number; now: string }): Promise<Suppression[]> {
+    const rows = stmt(
+      this.db,
+      `SELECT * FROM suppressions WHERE expires_at IS NULL OR expires_at > ?
+       ORDER BY created_at DESC, address LIMIT ? OFFSET ?`,
+    ).all(q.now, q.limit, q.start) as unknown as SuppressionRow[];
+    return rows.map(toSuppression);
+  }
+
+  async suppressedAmong(addresses: readonly string[], now: string): Promise<Suppression[]> {
+    if (addresses.length === 0) return [];
+    const rows = stmt(
+      this.db,
+      `SELECT * FROM suppressions WHERE address IN (SELECT value FROM json_each(?))
+         AND (expires_at IS NULL OR expires_at > ?)`,
+    ).all(JSON.stringify(addresses.map((a) => a.toLowerCase())), now) as unknown as SuppressionRow[];
+    return rows.map(toSuppression);
   }
 
   async get(id: string): Promise<OutboundView | null> {

@@ -69,3 +69,12 @@ CREATE TABLE outbound_events (
   data TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX outbound_events_message ON outbound_events (outbound_seq, seq);
+
+-- Addresses no delivery is attempted to: hard bounces, complaints, and the operator's list.
+CREATE TABLE suppressions (
+  address TEXT PRIMARY KEY,
+  reason TEXT NOT NULL CHECK (reason IN ('hard-bounce', 'complaint', 'unsubscribe', 'manual')),
+  detail TEXT,
+  created_at TEXT NOT NULL,
+  expires_at TEXT
+);
