@@ -15,6 +15,8 @@ import { Tagger } from './ingest/tagger.ts';
 import { ParsePool } from './mime/parse-pool.ts';
 import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { isHardBounce, queueBounceNotice } from './outbound/bounce-notice.ts';
+import { classifyReply } from './outbound/bounce-rules.ts';
 import { captureWaiter } from './outbound/capture-wait.ts';
 import { DeliveryWorker } from './outbound/delivery-worker.ts';
 import { type DkimKey, keyForSender, signMessage } from './outbound/dkim.ts';
@@ -86,6 +88,8 @@ function relayTransport(config: Config): RelayTransport {
   if (!m) throw new ConfigError('--outbound-transport relay needs --relay-host host:port');
   const auth = config.relayUser ? { user: config.relayUser, pass: config.relayPassword } : undefined;
   return new RelayTransport({
+    // The bounce rules decide whether a refusal is worth another try.
+    classify: (reply) => (classifyReply(reply).action === 'bounce' ? 'bounced' : 'deferred'),
     target: {
       host: m[1] ?? m[2]!,
       port: Number(m[3]),
@@ -124,6 +128,17 @@ function startDelivery(
     concurrency: config.deliveryConcurrency,
     leaseMs: config.deliveryLease,
     pollMs: 1000,
+    isHardBounce,
+    onFailed: (failure) =>
+      queueBounceNotice(
+        {
+          queue: storage.outbound,
+          hostname: config.smtpHostname,
+          lifetimeMs: config.queueLifetime,
+          onQueued: (id) => events.emit('outbound:queued', { id }),
+        },
+        failure,
+      ),
   });
   worker.start();
   const unsubscribe = events.on('outbound:queued', () => worker.wake());

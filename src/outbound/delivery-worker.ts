@@ -2,11 +2,12 @@
 // records what happened, per recipient, with the events. Runs on every node with the worker
 // role; the queue's leases keep one delivery on one worker, and an expired lease (a node that
 // died mid-attempt) returns the delivery to the queue.
-import { FINAL_DELIVERY_STATES } from '../domain/delivery.ts';
+import { type DeliveryState, FINAL_DELIVERY_STATES } from '../domain/delivery.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AttemptRecord, ClaimedDelivery, OutboundStore } from '../storage/ports.ts';
+import type { FailedDelivery } from './bounce-notice.ts';
 import { nextAttemptAt, type RetrySchedule } from './retry-schedule.ts';
-import type { RecipientResult, Transport } from './transport.ts';
+import type { RecipientResult, Transport, TransportResult } from './transport.ts';
 
 export interface DeliveryWorkerOptions {
   queue: OutboundStore;
@@ -22,6 +23,10 @@ export interface DeliveryWorkerOptions {
   /** How often the queue is looked at without a wake-up (scheduled and retried mail). */
   pollMs: number;
   now?: () => number;
+  /** True for a bounce that says the address does not exist: it goes on the suppression list. */
+  isHardBounce?: (reply: string) => boolean;
+  /** Told about each delivery that failed for good, with the recipients that failed (the DSN). */
+  onFailed?: (failure: FailedDelivery) => Promise<unknown>;
 }
 
 type Outcome = Pick<AttemptRecord, 'state' | 'nextAttemptAt' | 'reply' | 'events'>;
@@ -68,9 +73,6 @@ export function attemptOutcome(
   events.push({ type: 'delivery:delivered', data });
   return { state: 'delivered', reply, events };
 }
-
-/** Every recipient of the delivery is suppressed: there is no transaction to make. */
-class NothingToTry extends Error {}
 
 export class DeliveryWorker {
   private readonly o: DeliveryWorkerOptions;
@@ -160,26 +162,55 @@ export class DeliveryWorker {
   private async attempt(c: ClaimedDelivery): Promise<void> {
     const d = c.delivery;
     const log = this.o.logger.child({ outbound: d.outboundId, delivery: d.id, domain: d.domain });
-    const recipients = d.recipients
+    const pending = d.recipients
       .filter((r) => r.state === 'pending' || r.state === 'deferred')
       .map((r) => r.address);
-    const now0 = new Date(this.now()).toISOString();
-    const blocked = new Map(
-      (await this.o.queue.suppressedAmong(recipients, now0)).map((s) => [s.address, s] as const),
+    const { skipped, tried } = await this.partition(pending);
+    const raw = await this.o.queue.raw(d.outboundId);
+    const sent =
+      tried.length > 0 ? await this.send(c, tried, raw) : { results: [], reply: skipped[0]?.reply ?? '' };
+    const results = [...skipped, ...sent.results];
+    const now = this.now();
+    const claimed = { attempts: d.attempts, queuedAt: c.queuedAt };
+    const outcome = attemptOutcome(results, sent.reply, this.o.schedule, claimed, now);
+    const record = {
+      deliveryId: d.id,
+      owner: this.o.owner,
+      now: new Date(now).toISOString(),
+      results,
+      ...outcome,
+    };
+    if (!(await this.o.queue.recordAttempt(record))) {
+      log.warn('delivery worker: lease lost before the attempt was recorded');
+      return;
+    }
+    const { state, nextAttemptAt: next } = outcome;
+    log.info(
+      { state, reply: sent.reply, ...(next ? { next } : {}) },
+      FINAL_DELIVERY_STATES.has(state) ? 'delivery finished' : 'delivery deferred',
     );
-    const skipped: RecipientResult[] = recipients
-      .filter((a) => blocked.has(a.toLowerCase()))
-      .map((address) => ({
-        address,
-        outcome: 'suppressed',
-        reply: `suppressed: ${blocked.get(address.toLowerCase())!.reason}`,
-      }));
-    const tried = recipients.filter((a) => !blocked.has(a.toLowerCase()));
-    let results: RecipientResult[] = [];
-    let reply = skipped[0]?.reply ?? '';
+    await this.followUp(c, raw, results, state, now).catch((err) =>
+      log.error({ err }, 'delivery worker: the bounce follow-up failed'),
+    );
+  }
+
+  /** Splits recipients into those on the suppression list (never tried) and the rest. */
+  private async partition(recipients: string[]): Promise<{ skipped: RecipientResult[]; tried: string[] }> {
+    const now = new Date(this.now()).toISOString();
+    const blocked = new Map((await this.o.queue.suppressedAmong(recipients, now)).map((e) => [e.address, e]));
+    const reason = (a: string) => blocked.get(a.toLowerCase())?.reason;
+    return {
+      skipped: recipients
+        .filter((a) => reason(a))
+        .map((address) => ({ address, outcome: 'suppressed', reply: `suppressed: ${reason(address)}` })),
+      tried: recipients.filter((a) => !reason(a)),
+    };
+  }
+
+  /** One transaction through the transport; when it cannot even try, every recipient waits. */
+  private async send(c: ClaimedDelivery, tried: string[], raw: Uint8Array | null): Promise<TransportResult> {
+    const d = c.delivery;
     try {
-      if (tried.length === 0) throw new NothingToTry();
-      const raw = await this.o.queue.raw(d.outboundId);
       if (!raw) throw new Error('the message is gone from the queue');
       const job = {
         outboundId: d.outboundId,
@@ -192,33 +223,37 @@ export class DeliveryWorker {
         client: c.client,
         attempt: d.attempts,
       };
-      ({ results, reply } = await this.o.transport.deliver(job, this.abort.signal));
+      return await this.o.transport.deliver(job, this.abort.signal);
     } catch (err) {
-      if (!(err instanceof NothingToTry)) {
-        // The transport could not try at all (no route, a local fault): every recipient waits.
-        reply = `451 4.4.0 ${(err as Error).message}`;
-        results = tried.map((address) => ({ address, outcome: 'deferred', reply }));
-      }
+      // No route, a local fault: not the recipients' doing.
+      const reply = `451 4.4.0 ${(err as Error).message}`;
+      return { results: tried.map((address) => ({ address, outcome: 'deferred', reply })), reply };
     }
-    results = [...skipped, ...results];
-    const now = this.now();
-    const outcome = attemptOutcome(
-      results,
-      reply,
-      this.o.schedule,
-      { attempts: d.attempts, queuedAt: c.queuedAt },
-      now,
+  }
+
+  /** Hard bounces go on the suppression list; a delivery that failed for good tells its sender. */
+  private async followUp(
+    c: ClaimedDelivery,
+    raw: Uint8Array | null,
+    results: RecipientResult[],
+    state: DeliveryState,
+    now: number,
+  ): Promise<void> {
+    const at = new Date(now).toISOString();
+    for (const r of results) {
+      if (r.outcome !== 'bounced' || !this.o.isHardBounce?.(r.reply)) continue;
+      await this.o.queue.suppress({
+        address: r.address,
+        reason: 'hard-bounce',
+        detail: r.reply,
+        createdAt: at,
+        expiresAt: null,
+      });
+    }
+    if (state !== 'bounced' && state !== 'expired') return;
+    const failed = results.filter(
+      (r) => r.outcome === 'bounced' || (state === 'expired' && r.outcome === 'deferred'),
     );
-    const saved = await this.o.queue.recordAttempt({
-      deliveryId: d.id,
-      owner: this.o.owner,
-      now: new Date(now).toISOString(),
-      results,
-      ...outcome,
-    });
-    if (!saved) log.warn('delivery worker: lease lost before the attempt was recorded');
-    else if (FINAL_DELIVERY_STATES.has(outcome.state))
-      log.info({ state: outcome.state, reply }, 'delivery finished');
-    else log.info({ state: outcome.state, reply, next: outcome.nextAttemptAt }, 'delivery deferred');
+    if (failed.length > 0) await this.o.onFailed?.({ claimed: c, raw, failed, state, now });
   }
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { newMessageId } from '../../src/domain/ids.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import type { FailedDelivery } from '../../src/outbound/bounce-notice.ts';
 import { attemptOutcome, DeliveryWorker } from '../../src/outbound/delivery-worker.ts';
 import { DEFAULT_RETRY_SCHEDULE } from '../../src/outbound/retry-schedule.ts';
 import type { DeliveryJob, Transport, TransportResult } from '../../src/outbound/transport.ts';
@@ -63,6 +64,7 @@ describe('delivery worker', () => {
   };
 
   let worker: DeliveryWorker;
+  const failures: FailedDelivery[] = [];
   before(async () => {
     storage = await SqliteStorage.open(dir);
     worker = new DeliveryWorker({
@@ -75,6 +77,10 @@ describe('delivery worker', () => {
       leaseMs: 10 * MIN,
       pollMs: 3_600_000,
       now: () => now,
+      isHardBounce: (reply) => /^550 5\.1\.1/.test(reply),
+      onFailed: async (f) => {
+        failures.push(f);
+      },
     });
     worker.start();
   });
@@ -137,6 +143,25 @@ describe('delivery worker', () => {
       'delivery:attempted',
       'delivery:delivered',
     ]);
+  });
+
+  it('suppresses a hard bounce and reports the failed recipients once the delivery fails', async () => {
+    // 'gone.example' is scripted to bounce (550 5.1.1) in the first test.
+    const bounced = failures.find((f) => f.claimed.delivery.domain === 'gone.example');
+    assert.ok(bounced);
+    assert.deepEqual(
+      bounced.failed.map((r) => [r.address, r.outcome]),
+      [['c@gone.example', 'bounced']],
+    );
+    assert.equal(bounced.state, 'bounced');
+    assert.equal(Buffer.from(bounced.raw!).toString(), 'Subject: x\r\n\r\nbody\r\n');
+    const listed = await storage.outbound.suppressedAmong(['C@gone.example'], new Date(now).toISOString());
+    assert.deepEqual(
+      listed.map((e) => [e.address, e.reason, e.detail]),
+      [['c@gone.example', 'hard-bounce', '550 5.1.1 unknown']],
+    );
+    // Deliveries that did not fail for good were not reported.
+    assert.ok(failures.every((f) => f.state === 'bounced' || f.state === 'expired'));
   });
 
   it('never tries a suppressed recipient, and records why', async () => {
