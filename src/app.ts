@@ -1,4 +1,6 @@
 // The composition root: the only module that picks adapters and wires services together.
+
+import dns from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError } from './config/load.ts';
@@ -23,7 +25,9 @@ import { type DkimKey, keyForSender, signMessage } from './outbound/dkim.ts';
 import { loadDkimKeys } from './outbound/dkim-keys.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
 import type { TlsMode } from './outbound/smtp-client.ts';
+import type { Transport } from './outbound/transport.ts';
 import { CaptureTransport } from './outbound/transports/capture.ts';
+import { MxTransport } from './outbound/transports/mx.ts';
 import { RelayTransport } from './outbound/transports/relay.ts';
 import { startIdleGc } from './runtime/idle-gc.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
@@ -82,6 +86,27 @@ function dkimSigner(keys: readonly DkimKey[]): (raw: Buffer, from: string) => Pr
   };
 }
 
+const classifyByRules = (reply: string) =>
+  classifyReply(reply).action === 'bounce' ? 'bounced' : 'deferred';
+
+function chooseTransport(config: Config, spool: Spool, storage: Storage): Transport {
+  switch (config.outboundTransport) {
+    case 'relay':
+      return relayTransport(config);
+    case 'mx':
+      return new MxTransport({
+        resolver: new dns.Resolver(),
+        heloName: config.smtpHostname,
+        requireTls: config.mxRequireTls,
+        allowInternal: config.mxAllowInternal,
+        port: config.mxPort,
+        classify: classifyByRules,
+      });
+    default:
+      return new CaptureTransport({ spool, storage });
+  }
+}
+
 /** The smarthost of --outbound-transport relay. */
 function relayTransport(config: Config): RelayTransport {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(config.relayHost);
@@ -89,7 +114,7 @@ function relayTransport(config: Config): RelayTransport {
   const auth = config.relayUser ? { user: config.relayUser, pass: config.relayPassword } : undefined;
   return new RelayTransport({
     // The bounce rules decide whether a refusal is worth another try.
-    classify: (reply) => (classifyReply(reply).action === 'bounce' ? 'bounced' : 'deferred'),
+    classify: classifyByRules,
     target: {
       host: m[1] ?? m[2]!,
       port: Number(m[3]),
@@ -118,10 +143,7 @@ function startDelivery(
   spool.onCommitted = runner.offer.bind(runner);
   const worker = new DeliveryWorker({
     queue: storage.outbound,
-    transport:
-      config.outboundTransport === 'relay'
-        ? relayTransport(config)
-        : new CaptureTransport({ spool, storage }),
+    transport: chooseTransport(config, spool, storage),
     schedule: { firstMs: config.retryFirst, maxMs: config.retryMax, lifetimeMs: config.queueLifetime },
     logger: logger.child({ scope: 'delivery' }),
     owner: `${hostname()}:${process.pid}`,

@@ -18,6 +18,8 @@ export interface SmtpTarget {
   auth?: { user: string; pass: string };
   /** Check the server's certificate against `host` (off only for test servers). */
   verifyTls: boolean;
+  /** The name the certificate is checked against (and sent as SNI) when `host` is an address. */
+  servername?: string;
 }
 
 export interface SmtpLimits {
@@ -92,7 +94,7 @@ function connectionOptions(
     greetingTimeout: limits.socketMs,
     socketTimeout: limits.socketMs,
     tls: {
-      servername: net.isIP(target.host) ? undefined : target.host,
+      servername: target.servername ?? (net.isIP(target.host) ? undefined : target.host),
       rejectUnauthorized: target.verifyTls,
     },
     logger: false,
