@@ -13,7 +13,7 @@ import { messageRoutes } from './routes/message/routes.ts';
 import { messagesRoutes } from './routes/messages/routes.ts';
 import { queueRoutes } from './routes/queue/routes.ts';
 import { sendRoutes } from './routes/send/routes.ts';
-import { sendBodyLimit } from './routes/send/schema.ts';
+import { batchBodyLimit, sendBodyLimit } from './routes/send/schema.ts';
 import { suppressionRoutes } from './routes/suppressions/routes.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
 import { uiRoutes } from './routes/ui/routes.ts';
@@ -32,7 +32,12 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   // The send endpoint takes whole messages (attachments in base64); everything else small JSON.
   const smallBodies = limitBody();
   const sendBodies = limitBody(sendBodyLimit(deps.config.maxMessageSize));
-  app.use('*', (c, next) => (c.req.path === '/api/v1/send' ? sendBodies(c, next) : smallBodies(c, next)));
+  const batchBodies = limitBody(batchBodyLimit(deps.config.maxMessageSize));
+  app.use('*', (c, next) => {
+    if (c.req.path === '/api/v1/send') return sendBodies(c, next);
+    if (c.req.path === '/api/v1/send/batch') return batchBodies(c, next);
+    return smallBodies(c, next);
+  });
 
   app.route('/api/v1', messagesRoutes(deps, counters));
   app.route('/api/v1', messageRoutes(deps));

@@ -20,7 +20,7 @@ for (const backend of BACKENDS) {
   describe(`send API: ${backend.name}`, () => {
     const s = backendSuite(backend);
     const post = (b: unknown, headers: Record<string, string> = {}) =>
-      s.t.app.request('/api/v1/send', {
+      s.t.app.request(Array.isArray(b) ? '/api/v1/send/batch' : '/api/v1/send', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...headers },
         body: typeof b === 'string' ? b : JSON.stringify(b),
@@ -108,6 +108,49 @@ for (const backend of BACKENDS) {
         assert.ok((await s.storage.outbound.get((await json<{ ID: string }>(res)).ID))?.deliveries.length);
       }
       assert.equal((await post(body(), { Prefer: 'respond-asynchronously' })).status, 200);
+    });
+
+    it('queues a batch message by message, with a result for each, in order', async () => {
+      const before = await queuedCount();
+      const batch = [
+        body({ Subject: 'First' }),
+        body({ Subject: 'Bad\r\nBcc: x@evil.example' }),
+        body({ Subject: 'Third' }),
+      ];
+      const res = await post(batch, { Prefer: 'respond-async' });
+      assert.equal(res.status, 202);
+      const { Results } = await json<{
+        Results: { ID?: string; Error?: { status: number; detail: string } }[];
+      }>(res);
+      assert.equal(Results.length, 3);
+      assert.ok(Results[0]?.ID && Results[2]?.ID && !Results[1]?.ID);
+      assert.equal(Results[1]?.Error?.status, 400);
+      assert.match(Results[1]?.Error?.detail ?? '', /Subject/);
+      assert.equal((await s.storage.outbound.get(Results[2]!.ID!))?.rcptTo.length, 3);
+      // Two messages, two recipient domains each.
+      assert.equal(await queuedCount(), before + 4);
+
+      const key = `batch-${backend.name}-${Date.now()}`;
+      const once = await json<{ Results: { ID?: string }[] }>(
+        await post(batch.slice(0, 1), { 'Idempotency-Key': key }),
+      );
+      const twice = await json<{ Results: { ID?: string }[] }>(
+        await post(batch.slice(0, 1), { 'Idempotency-Key': key }),
+      );
+      assert.deepEqual(twice, once);
+      const changed = await json<{ Results: { Error?: { status: number } }[] }>(
+        await post([body({ Subject: 'Other' })], { 'Idempotency-Key': key }),
+      );
+      assert.equal(changed.Results[0]?.Error?.status, 409);
+
+      for (const bad of [[], Array.from({ length: 501 }, () => body()), { not: 'a list' }]) {
+        const r = await s.t.app.request('/api/v1/send/batch', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(bad),
+        });
+        assert.equal(r.status, 400);
+      }
     });
 
     it('answers 413 for a message over the size limit', async () => {

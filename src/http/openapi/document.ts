@@ -20,7 +20,7 @@ import {
   queueAction,
   queueListQuery,
 } from '../routes/queue/schema.ts';
-import { idempotencyKey, sendAccepted, sendBody } from '../routes/send/schema.ts';
+import { batchBodyDoc, batchResults, idempotencyKey, sendAccepted, sendBody } from '../routes/send/schema.ts';
 import {
   suppression,
   suppressionBody,
@@ -134,6 +134,24 @@ export const OPERATIONS: Operation[] = [
       400: bad,
       409: problem('The Idempotency-Key was used for another request'),
       413: problem('The request body or the composed message is over the size limit'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/send/batch',
+    operationId: 'SendBatch',
+    summary: 'Queue up to 500 messages, each checked and queued on its own',
+    tag: 'send',
+    headers: {
+      'Idempotency-Key': idempotencyKey,
+      Prefer: z.string().describe('respond-async: answer 202 as soon as the messages are durably queued'),
+    },
+    body: batchBodyDoc,
+    responses: {
+      200: json(batchResults, 'One result per message, in order: its ID, or the problem that kept it out'),
+      202: json(batchResults, 'The same, at once (Prefer: respond-async)'),
+      400: bad,
+      413: problem('The request body is over the size limit'),
     },
   },
   {

@@ -1,12 +1,15 @@
-// POST /api/v1/send: Mailpit's send endpoint, answered once the message is durably queued (202).
+// POST /api/v1/send (Mailpit's send endpoint) and POST /api/v1/send/batch (Mailroom's): each
+// message is answered once durably queued. Without a preference the answer is Mailpit's (200,
+// after the capture when capturing); with `Prefer: respond-async` it is 202 at once (ADR 0010).
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { CompositionError } from '../../../outbound/compose.ts';
-import { type SendServiceDeps, sendMessage } from '../../../outbound/send-service.ts';
+import { type SendContext, type SendServiceDeps, sendMessage } from '../../../outbound/send-service.ts';
 import type { AppEnv } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
 import { principalOf } from '../../middleware/access.ts';
 import { validate } from '../../validate.ts';
-import { idempotencyKey, sendBody } from './schema.ts';
+import { batchBody, idempotencyKey, sendBody } from './schema.ts';
 
 /** How long a Mailpit-style send waits for the capture before answering anyway (it is queued). */
 const CAPTURE_WAIT_MS = 5_000;
@@ -16,53 +19,100 @@ function clientIp(env: unknown): string {
   return incoming?.socket?.remoteAddress ?? '';
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpProblem('bad-request', 'The request body is not valid JSON.');
+  }
+}
+
+/** RFC 7240: the client would rather have 202 as soon as the message is durably queued. */
+function prefersAsync(c: Context<AppEnv>): boolean {
+  return /(^|[\s,;])respond-async([\s,;=]|$)/i.test(c.req.header('Prefer') ?? '');
+}
+
+/** Who is sending, and the Idempotency-Key if there is one. */
+function context(c: Context<AppEnv>): Omit<SendContext, 'body'> {
+  const keyHeader = c.req.header('Idempotency-Key');
+  const key =
+    keyHeader === undefined ? undefined : validate(idempotencyKey, keyHeader, 'Idempotency-Key header');
+  const principal = principalOf(c);
+  const authUser = principal && principal.kind !== 'anonymous' ? principal.name : null;
+  return { client: { ip: clientIp(c.env), authUser }, ...(key ? { idempotencyKey: key } : {}) };
+}
+
+/** One message queued, as a problem when it cannot be. */
+async function queueOne(
+  deps: SendServiceDeps,
+  request: unknown,
+  ctx: SendContext,
+): Promise<{ id: string; replayed: boolean }> {
+  let outcome: Awaited<ReturnType<typeof sendMessage>>;
+  try {
+    outcome = await sendMessage(deps, validate(sendBody, request, 'send request'), ctx);
+  } catch (err) {
+    if (!(err instanceof CompositionError)) throw err;
+    // The message starts with the field's path ("To[2].Email contains ...").
+    throw new HttpProblem(err.status === 413 ? 'message-too-large' : 'bad-request', err.message);
+  }
+  if (outcome.status === 'conflict') {
+    throw new HttpProblem(
+      'idempotency-conflict',
+      `The Idempotency-Key was used for another request (message ${outcome.id}) in the last 24 hours.`,
+    );
+  }
+  return { id: outcome.id, replayed: outcome.status === 'replayed' };
+}
+
 export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.post('/send', async (c) => {
     const text = await c.req.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new HttpProblem('bad-request', 'The request body is not valid JSON.');
-    }
-    const request = validate(sendBody, json, 'send request');
-    const keyHeader = c.req.header('Idempotency-Key');
-    const key =
-      keyHeader === undefined ? undefined : validate(idempotencyKey, keyHeader, 'Idempotency-Key header');
-    const principal = principalOf(c);
-    const authUser = principal && principal.kind !== 'anonymous' ? principal.name : null;
-    let outcome: Awaited<ReturnType<typeof sendMessage>>;
-    try {
-      outcome = await sendMessage(deps, request, {
-        client: { ip: clientIp(c.env), authUser },
-        body: text,
-        ...(key ? { idempotencyKey: key } : {}),
-      });
-    } catch (err) {
-      if (!(err instanceof CompositionError)) throw err;
-      // The message starts with the field's path ("To[2].Email contains ...").
-      throw new HttpProblem(err.status === 413 ? 'message-too-large' : 'bad-request', err.message);
-    }
-    if (outcome.status === 'conflict') {
-      throw new HttpProblem(
-        'idempotency-conflict',
-        `The Idempotency-Key was used for another request (message ${outcome.id}) in the last 24 hours.`,
-      );
-    }
-    c.get('log').info({ outbound: outcome.id, replayed: outcome.status === 'replayed' }, 'message queued');
-    if (outcome.status === 'replayed') c.header('Idempotent-Replayed', 'true');
-    // RFC 7240: a client that prefers it gets 202 as soon as the message is durably queued.
-    if (/(^|[\s,;])respond-async([\s,;=]|$)/i.test(c.req.header('Prefer') ?? '')) {
+    const ctx = context(c);
+    const { id, replayed } = await queueOne(deps, parseJson(text), { ...ctx, body: text });
+    c.get('log').info({ outbound: id, replayed }, 'message queued');
+    if (replayed) c.header('Idempotent-Replayed', 'true');
+    if (prefersAsync(c)) {
       c.header('Preference-Applied', 'respond-async');
-      return c.json({ ID: outcome.id }, 202);
+      return c.json({ ID: id }, 202);
     }
-    // Mailpit answers 200 once the message is in its inbox, and its clients (mailpit-api, CI
-    // plugins) accept nothing else and read the message by that ID at once: with the capture
-    // transport, wait (briefly) for the worker to put it there, as Mailpit would have.
-    await deps.awaitCaptured?.(outcome.id, CAPTURE_WAIT_MS);
-    return c.json({ ID: outcome.id }, 200);
+    // Mailpit's clients read the message by that ID at once: wait (briefly) for the capture.
+    await deps.awaitCaptured?.(id, CAPTURE_WAIT_MS);
+    return c.json({ ID: id }, 200);
+  });
+
+  app.post('/send/batch', async (c) => {
+    const ctx = context(c);
+    const items = validate(batchBody, parseJson(await c.req.text()), 'batch');
+    // Each message is queued on its own (one bad message does not stop the others). Queued
+    // together, they share commits: the SQLite writer and the PostgreSQL pool group them.
+    const results = await Promise.all(
+      items.map(async (item, i) => {
+        // An Idempotency-Key covers the batch: each message gets its own key from it.
+        const key = ctx.idempotencyKey ? { idempotencyKey: `${ctx.idempotencyKey}/${i}` } : {};
+        try {
+          const { id } = await queueOne(deps, item, {
+            client: ctx.client,
+            ...key,
+            body: JSON.stringify(item),
+          });
+          return { ID: id, Error: undefined };
+        } catch (err) {
+          if (!(err instanceof HttpProblem)) throw err;
+          return { ID: undefined, Error: err.body() };
+        }
+      }),
+    );
+    const queued = results.flatMap((r) => (r.ID === undefined ? [] : [r.ID]));
+    c.get('log').info({ queued: queued.length, refused: results.length - queued.length }, 'batch queued');
+    if (prefersAsync(c)) {
+      c.header('Preference-Applied', 'respond-async');
+      return c.json({ Results: results }, 202);
+    }
+    await Promise.all(queued.map((id) => deps.awaitCaptured?.(id, CAPTURE_WAIT_MS)));
+    return c.json({ Results: results }, 200);
   });
 
   return app;
