@@ -1,0 +1,223 @@
+// mailroom/client: a typed client for Mailroom's HTTP API, with no dependencies beyond fetch.
+// Built to JavaScript with declarations (tsconfig.client.json → dist/client) so applications on
+// any Node.js version, or a bundler, can import it. Types are written out here rather than
+// imported from the server, so the client carries none of the server's code.
+
+export interface Mailbox {
+  Email: string;
+  Name?: string;
+}
+
+export interface Attachment {
+  /** Base64 of the content (a data: URL prefix is allowed). */
+  Content: string;
+  Filename: string;
+  ContentType?: string;
+  /** Set for an inline part referenced from the HTML as cid:<ContentID>. */
+  ContentID?: string;
+}
+
+/** Mailpit's send body. */
+export interface SendRequest {
+  From: Mailbox;
+  To?: Mailbox[];
+  Cc?: Mailbox[];
+  Bcc?: string[];
+  ReplyTo?: Mailbox[];
+  Subject?: string;
+  Text?: string;
+  HTML?: string;
+  Attachments?: Attachment[];
+  Tags?: string[];
+  Headers?: Record<string, string>;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+}
+
+export type DeliveryState =
+  | 'queued'
+  | 'sending'
+  | 'deferred'
+  | 'held'
+  | 'delivered'
+  | 'bounced'
+  | 'expired'
+  | 'cancelled';
+
+export interface Delivery {
+  ID: string;
+  MessageID: string;
+  Domain: string;
+  State: DeliveryState;
+  Attempts: number;
+  NextAttemptAt: string;
+  ExpiresAt: string;
+  LastReply: string | null;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Recipients: { Address: string; State: string; Reply: string | null }[];
+}
+
+export interface OutboundMessage {
+  ID: string;
+  MessageID: string;
+  MailFrom: string;
+  RcptTo: string[];
+  Size: number;
+  Source: 'api' | 'submission' | 'system';
+  Tags: string[];
+  QueuedAt: string;
+  SendAt: string;
+  Deliveries: Delivery[];
+  Events: {
+    ID: string;
+    Type: string;
+    At: string;
+    DeliveryID: string | null;
+    Data: Record<string, unknown>;
+  }[];
+}
+
+export interface Suppression {
+  Address: string;
+  Reason: 'hard-bounce' | 'complaint' | 'unsubscribe' | 'manual';
+  Detail: string | null;
+  CreatedAt: string;
+  ExpiresAt: string | null;
+}
+
+export type BatchResult = { ID: string } | { Error: Problem };
+
+export interface ClientOptions {
+  /** A bearer token (--http-tokens). */
+  token?: string;
+  /** Basic-auth credentials (--http-auth-file). */
+  basicAuth?: { user: string; password: string };
+  /** Replaces the global fetch (tests, proxies). */
+  fetch?: typeof fetch;
+}
+
+export interface SendOptions {
+  /** Makes a retry of the same request safe for 24 hours. */
+  idempotencyKey?: string;
+  /**
+   * Answer as soon as the message is durably queued (202), the default; false waits like
+   * Mailpit's send (with the capture transport, until the message is in the inbox).
+   */
+  async?: boolean;
+}
+
+/** A response that was not a success: the API's problem JSON, with its status. */
+export class MailroomError extends Error {
+  readonly status: number;
+  readonly problem: Problem | null;
+
+  constructor(status: number, problem: Problem | null, fallback: string) {
+    super(problem ? `${problem.title}: ${problem.detail}` : fallback);
+    this.name = 'MailroomError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export class MailroomClient {
+  private readonly base: string;
+  private readonly options: ClientOptions;
+
+  constructor(baseUrl: string, options: ClientOptions = {}) {
+    this.base = baseUrl.replace(/\/+$/, '');
+    this.options = options;
+  }
+
+  /** Queues one message; resolves with its ID. */
+  async send(message: SendRequest, options: SendOptions = {}): Promise<{ ID: string }> {
+    return this.request('POST', '/api/v1/send', message, this.sendHeaders(options));
+  }
+
+  /** Queues up to 500 messages; one result per message, in order. */
+  async sendBatch(messages: SendRequest[], options: SendOptions = {}): Promise<BatchResult[]> {
+    const r = await this.request<{ Results: BatchResult[] }>(
+      'POST',
+      '/api/v1/send/batch',
+      messages,
+      this.sendHeaders(options),
+    );
+    return r.Results;
+  }
+
+  /** A queued message with its deliveries, each recipient's reply, and every event. */
+  outbound(id: string): Promise<OutboundMessage> {
+    return this.request('GET', `/api/v1/outbound/${encodeURIComponent(id)}`);
+  }
+
+  async queue(query: { state?: DeliveryState; start?: number; limit?: number } = {}): Promise<Delivery[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const r = await this.request<{ deliveries: Delivery[] }>('GET', `/api/v1/queue?${params}`);
+    return r.deliveries;
+  }
+
+  queueAction(deliveryId: string, action: 'hold' | 'release' | 'retry' | 'cancel'): Promise<Delivery> {
+    return this.request('POST', `/api/v1/queue/${encodeURIComponent(deliveryId)}/${action}`);
+  }
+
+  async suppressions(query: { start?: number; limit?: number } = {}): Promise<Suppression[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    return (await this.request<{ suppressions: Suppression[] }>('GET', `/api/v1/suppressions?${params}`))
+      .suppressions;
+  }
+
+  suppress(entry: { Address: string; Reason?: Suppression['Reason']; Detail?: string; ExpiresAt?: string }) {
+    return this.request<Suppression>('PUT', '/api/v1/suppressions', entry);
+  }
+
+  async unsuppress(address: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/suppressions/${encodeURIComponent(address)}`);
+  }
+
+  private sendHeaders(options: SendOptions): Record<string, string> {
+    return {
+      ...(options.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : {}),
+      ...(options.async === false ? {} : { Prefer: 'respond-async' }),
+    };
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...extra };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.options.token) headers.Authorization = `Bearer ${this.options.token}`;
+    else if (this.options.basicAuth) {
+      const { user, password } = this.options.basicAuth;
+      headers.Authorization = `Basic ${btoa(`${user}:${password}`)}`;
+    }
+    const doFetch = this.options.fetch ?? fetch;
+    const res = await doFetch(`${this.base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let problem: Problem | null = null;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        // Not a problem document (a proxy's error page, say).
+      }
+      throw new MailroomError(res.status, problem, `${method} ${path}: HTTP ${res.status}`);
+    }
+    const type = res.headers.get('content-type') ?? '';
+    return (type.includes('json') ? JSON.parse(text) : text) as T;
+  }
+}
