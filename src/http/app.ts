@@ -16,6 +16,7 @@ import { sendRoutes } from './routes/send/routes.ts';
 import { batchBodyLimit, sendBodyLimit } from './routes/send/schema.ts';
 import { suppressionRoutes } from './routes/suppressions/routes.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
+import { templateRoutes } from './routes/templates/routes.ts';
 import { uiRoutes } from './routes/ui/routes.ts';
 import { viewRoutes } from './routes/view/routes.ts';
 
@@ -45,6 +46,7 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.route('/api/v1', infoRoutes(deps, counters));
   app.route('/api/v1', sendRoutes(deps.send));
   app.route('/api/v1', suppressionRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
+  app.route('/api/v1', templateRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
   app.route(
     '/api/v1',
     queueRoutes({ queue: deps.storage.outbound, now: deps.send.now, onDue: deps.send.onQueued }),

@@ -74,7 +74,27 @@ export const sendRequestSchema = z
       .optional()
       .describe('Tags, sent as one `X-Tags` header'),
     Headers: headers.optional(),
+    Template: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a template name')
+      .optional()
+      .describe('Mailroom: the stored template that makes Subject, Text and HTML (give none of them)'),
+    TemplateData: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Mailroom: the values the template refers to; HTML-escaped in the HTML part'),
   })
-  .describe('A message to send, in the shape of Mailpit’s send API');
+  .superRefine((r, ctx) => {
+    if (r.Template === undefined) {
+      if (r.TemplateData !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['TemplateData'], message: 'needs Template' });
+      return;
+    }
+    for (const field of ['Subject', 'Text', 'HTML'] as const) {
+      if (r[field] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: 'comes from the Template' });
+    }
+  })
+  .describe('A message to send, in the shape of Mailpit’s send API, with Mailroom’s template fields');
 
 export type SendRequest = z.infer<typeof sendRequestSchema>;

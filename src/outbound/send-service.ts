@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { newMessageId } from '../domain/ids.ts';
 import { cleanTag } from '../domain/tags.ts';
 import type { NewOutbound, OutboundStore } from '../storage/ports.ts';
-import { type ComposeLimits, composeMessage } from './compose.ts';
+import { type ComposeLimits, CompositionError, composeMessage } from './compose.ts';
 import type { SendRequest } from './send-schema.ts';
+import { renderTemplate } from './templates.ts';
 
 /** How long an Idempotency-Key is remembered (as Stripe and the IETF draft suggest: a day). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -39,13 +40,23 @@ export interface SendContext {
 
 export type SendOutcome = { status: 'queued' | 'replayed' | 'conflict'; id: string };
 
+/** The request with Subject, Text and HTML rendered from its template, if it names one. */
+async function withTemplate(deps: SendServiceDeps, req: SendRequest): Promise<SendRequest> {
+  if (req.Template === undefined) return req;
+  const template = await deps.queue.template(req.Template);
+  if (!template) throw new CompositionError('Template', `Template "${req.Template}" does not exist`);
+  const { Template: _t, TemplateData: data, ...rest } = req;
+  const r = renderTemplate(template, data ?? {});
+  return { ...rest, Subject: r.subject, Text: r.text, HTML: r.html };
+}
+
 export async function sendMessage(
   deps: SendServiceDeps,
   req: SendRequest,
   ctx: SendContext,
 ): Promise<SendOutcome> {
   const now = deps.now();
-  const composed = await composeMessage(req, {
+  const composed = await composeMessage(await withTemplate(deps, req), {
     hostname: deps.hostname,
     now: new Date(now),
     limits: deps.limits,

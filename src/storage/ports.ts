@@ -8,6 +8,7 @@ import type {
   Suppression,
 } from '../domain/delivery.ts';
 import type { MessageSummary, ParseResult, SpoolEntry, StoredMessage } from '../domain/message.ts';
+import type { MessageTemplate } from '../domain/template.ts';
 import type { SearchQuery } from '../search/ast.ts';
 
 export type { ParseResult };
@@ -239,4 +240,11 @@ export interface OutboundStore {
   suppressions(query: { start: number; limit: number; now: string }): Promise<Suppression[]>;
   /** The entries in force for any of these addresses (compared without case). */
   suppressedAmong(addresses: readonly string[], now: string): Promise<Suppression[]>;
+
+  /** Creates or replaces a template. */
+  saveTemplate(template: MessageTemplate): Promise<void>;
+  template(name: string): Promise<MessageTemplate | null>;
+  /** Every template, by name. */
+  templates(): Promise<MessageTemplate[]>;
+  deleteTemplate(name: string): Promise<boolean>;
 }

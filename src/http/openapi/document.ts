@@ -28,6 +28,14 @@ import {
   suppressionListQuery,
 } from '../routes/suppressions/schema.ts';
 import { renameTagBody, setTagsBody, tagParam } from '../routes/tags/schema.ts';
+import {
+  previewBody,
+  rendered,
+  template,
+  templateBody,
+  templateList,
+  templateName,
+} from '../routes/templates/schema.ts';
 import { viewQuery } from '../routes/view/schema.ts';
 import * as shapes from './shapes.ts';
 
@@ -187,6 +195,56 @@ export const OPERATIONS: Operation[] = [
     responses: {
       200: json(outboundMessage, 'The outbound message'),
       404: problem('No such outbound message'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/templates',
+    operationId: 'ListTemplates',
+    summary: 'Stored message templates, by name',
+    tag: 'templates',
+    responses: { 200: json(templateList, 'Every template') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/templates/{Name}',
+    operationId: 'GetTemplate',
+    summary: 'One template',
+    tag: 'templates',
+    path_params: { Name: templateName },
+    responses: { 200: json(template, 'The template'), 400: bad, 404: problem('No such template') },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/templates/{Name}',
+    operationId: 'SaveTemplate',
+    summary: 'Create or replace a template (Handlebars); refused when a part does not compile',
+    tag: 'templates',
+    path_params: { Name: templateName },
+    body: templateBody,
+    responses: { 200: json(template, 'The stored template'), 400: bad },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/templates/{Name}',
+    operationId: 'DeleteTemplate',
+    summary: 'Delete a template',
+    tag: 'templates',
+    path_params: { Name: templateName },
+    responses: { 200: ok, 400: bad, 404: problem('No such template') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/templates/{Name}/preview',
+    operationId: 'PreviewTemplate',
+    summary: 'Render a template with sample data',
+    tag: 'templates',
+    path_params: { Name: templateName },
+    body: previewBody,
+    responses: {
+      200: json(rendered, 'Subject, text and HTML as they would be sent'),
+      400: bad,
+      404: problem('No such template'),
     },
   },
   {

@@ -13,6 +13,7 @@ import {
   type Suppression,
 } from '../../domain/delivery.ts';
 import { newMessageId } from '../../domain/ids.ts';
+import type { MessageTemplate } from '../../domain/template.ts';
 import type {
   AttemptRecord,
   ClaimedDelivery,
@@ -147,6 +148,24 @@ async function insertOutbound(db: Db, m: NewOutbound): Promise<void> {
   }
   const data = { recipients: m.rcptTo.length, sendAt: m.sendAt };
   await addEvent(db, { at: m.queuedAt, type: 'message:queued', outboundSeq: seq, deliverySeq: null, data });
+}
+
+interface TemplateRow {
+  name: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  updated_at: Date;
+}
+
+function toTemplate(r: TemplateRow): MessageTemplate {
+  return {
+    name: r.name,
+    subject: r.subject,
+    text: r.text_body,
+    html: r.html_body,
+    updatedAt: r.updated_at.toISOString(),
+  };
 }
 
 interface SuppressionRow {
@@ -349,6 +368,28 @@ export class PostgresOutbound implements OutboundStore {
       [addresses.map((a) => a.toLowerCase()), now],
     );
     return rows.map(toSuppression);
+  }
+
+  async saveTemplate(t: MessageTemplate): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO templates (name, subject, text_body, html_body, updated_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (name) DO UPDATE SET subject = EXCLUDED.subject, text_body = EXCLUDED.text_body,
+         html_body = EXCLUDED.html_body, updated_at = EXCLUDED.updated_at`,
+      [t.name, t.subject, t.text, t.html, t.updatedAt],
+    );
+  }
+
+  async deleteTemplate(name: string): Promise<boolean> {
+    return ((await this.pool.query('DELETE FROM templates WHERE name = $1', [name])).rowCount ?? 0) > 0;
+  }
+
+  async template(name: string): Promise<MessageTemplate | null> {
+    const { rows } = await this.pool.query<TemplateRow>('SELECT * FROM templates WHERE name = $1', [name]);
+    return rows[0] ? toTemplate(rows[0]) : null;
+  }
+
+  async templates(): Promise<MessageTemplate[]> {
+    return (await this.pool.query<TemplateRow>('SELECT * FROM templates ORDER BY name')).rows.map(toTemplate);
   }
 
   async pruneIdempotencyKeys(now: string): Promise<number> {

@@ -11,6 +11,7 @@ import {
   type Suppression,
 } from '../../domain/delivery.ts';
 import { newMessageId } from '../../domain/ids.ts';
+import type { MessageTemplate } from '../../domain/template.ts';
 import type { AttemptRecord, ClaimedDelivery, EnqueueResult, NewOutbound } from '../ports.ts';
 import {
   DELIVERY_COLUMNS,
@@ -232,6 +233,19 @@ export const outboundOps = {
     return (
       Number(stmt(db, 'DELETE FROM suppressions WHERE address = ?').run(address.toLowerCase()).changes) > 0
     );
+  },
+
+  saveTemplate(db: DatabaseSync, t: MessageTemplate): void {
+    stmt(
+      db,
+      `INSERT INTO templates (name, subject, text_body, html_body, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET subject = excluded.subject, text_body = excluded.text_body,
+         html_body = excluded.html_body, updated_at = excluded.updated_at`,
+    ).run(t.name, t.subject, t.text, t.html, t.updatedAt);
+  },
+
+  deleteTemplate(db: DatabaseSync, name: string): boolean {
+    return Number(stmt(db, 'DELETE FROM templates WHERE name = ?').run(name).changes) > 0;
   },
 
   pruneIdempotencyKeys(db: DatabaseSync, now: string): number {

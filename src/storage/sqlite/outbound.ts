@@ -2,6 +2,7 @@
 // writes through the writer thread (outbound-ops.ts), each committed with an fsync.
 import type { DatabaseSync } from 'node:sqlite';
 import type { DeliveryRecord, DeliveryState, QueueAction, Suppression } from '../../domain/delivery.ts';
+import type { MessageTemplate } from '../../domain/template.ts';
 import type {
   AttemptRecord,
   ClaimedDelivery,
@@ -29,6 +30,18 @@ interface OutboundRow {
   metadata: string;
   queued_at: string;
   send_at: string;
+}
+
+interface TemplateRow {
+  name: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  updated_at: string;
+}
+
+function toTemplate(r: TemplateRow): MessageTemplate {
+  return { name: r.name, subject: r.subject, text: r.text_body, html: r.html_body, updatedAt: r.updated_at };
 }
 
 interface SuppressionRow {
@@ -116,6 +129,27 @@ export class SqliteOutbound implements OutboundStore {
          AND (expires_at IS NULL OR expires_at > ?)`,
     ).all(JSON.stringify(addresses.map((a) => a.toLowerCase())), now) as unknown as SuppressionRow[];
     return rows.map(toSuppression);
+  }
+
+  async saveTemplate(template: MessageTemplate): Promise<void> {
+    await this.writer.run('saveTemplate', template);
+  }
+
+  async deleteTemplate(name: string): Promise<boolean> {
+    return this.writer.run('deleteTemplate', name);
+  }
+
+  async template(name: string): Promise<MessageTemplate | null> {
+    const row = stmt(this.db, 'SELECT * FROM templates WHERE name = ?').get(name) as unknown as
+      | TemplateRow
+      | undefined;
+    return row ? toTemplate(row) : null;
+  }
+
+  async templates(): Promise<MessageTemplate[]> {
+    return (stmt(this.db, 'SELECT * FROM templates ORDER BY name').all() as unknown as TemplateRow[]).map(
+      toTemplate,
+    );
   }
 
   async get(id: string): Promise<OutboundView | null> {

@@ -77,3 +77,12 @@ CREATE TABLE suppressions (
   created_at TIMESTAMPTZ NOT NULL,
   expires_at TIMESTAMPTZ
 );
+
+-- Message templates (Handlebars): subject, text and HTML, rendered with a send request's data.
+CREATE TABLE templates (
+  name TEXT PRIMARY KEY,
+  subject TEXT NOT NULL,
+  text_body TEXT NOT NULL,
+  html_body TEXT NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);

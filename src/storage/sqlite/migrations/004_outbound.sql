@@ -78,3 +78,12 @@ CREATE TABLE suppressions (
   created_at TEXT NOT NULL,
   expires_at TEXT
 );
+
+-- Message templates (Handlebars): subject, text and HTML, rendered with a send request's data.
+CREATE TABLE templates (
+  name TEXT PRIMARY KEY,
+  subject TEXT NOT NULL,
+  text_body TEXT NOT NULL,
+  html_body TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
