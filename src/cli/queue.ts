@@ -1,7 +1,12 @@
 // `mailroom queue`: the operator's view of the outbound queue, straight on the configured store
 // (like Postfix's mailq and postsuper), so it works whether or not a server is running.
 import { ConfigError, loadConfig } from '../config/load.ts';
-import type { DeliveryRecord, DeliveryState, QueueAction } from '../domain/delivery.ts';
+import {
+  DELIVERY_STATES,
+  type DeliveryRecord,
+  type DeliveryState,
+  type QueueAction,
+} from '../domain/delivery.ts';
 
 export const QUEUE_USAGE = `Usage:
   mailroom queue list [--state S] [--limit N] [--json] [store options]
@@ -13,16 +18,7 @@ Store options are those of 'mailroom start' that choose the store (--data-dir, -
 `;
 
 const ACTIONS = new Set<QueueAction>(['hold', 'release', 'retry', 'cancel']);
-const STATES = new Set<DeliveryState>([
-  'queued',
-  'sending',
-  'deferred',
-  'held',
-  'delivered',
-  'bounced',
-  'expired',
-  'cancelled',
-]);
+const STATES = new Set<string>(DELIVERY_STATES);
 
 export interface QueueIo {
   out: (text: string) => void;

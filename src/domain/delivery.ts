@@ -8,15 +8,18 @@
  * - `held`: kept out of the queue by an operator until released;
  * - `delivered`, `bounced`, `expired`, `cancelled`: final.
  */
-export type DeliveryState =
-  | 'queued'
-  | 'sending'
-  | 'deferred'
-  | 'held'
-  | 'delivered'
-  | 'bounced'
-  | 'expired'
-  | 'cancelled';
+export const DELIVERY_STATES = [
+  'queued',
+  'sending',
+  'deferred',
+  'held',
+  'delivered',
+  'bounced',
+  'expired',
+  'cancelled',
+] as const;
+
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 export const FINAL_DELIVERY_STATES: ReadonlySet<DeliveryState> = new Set([
   'delivered',

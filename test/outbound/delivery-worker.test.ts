@@ -8,6 +8,7 @@ import type { FailedDelivery } from '../../src/outbound/bounce-notice.ts';
 import { attemptOutcome, DeliveryWorker } from '../../src/outbound/delivery-worker.ts';
 import { DEFAULT_RETRY_SCHEDULE } from '../../src/outbound/retry-schedule.ts';
 import type { DeliveryJob, Transport, TransportResult } from '../../src/outbound/transport.ts';
+import type { NewOutbound } from '../../src/storage/ports.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 import { tempDir } from '../helpers/backends.ts';
 
@@ -90,6 +91,25 @@ describe('delivery worker', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Queues a message now, due at once, as the send API would. */
+  async function enqueue(id: string, rcptTo: string[], raw: string, over: Partial<NewOutbound> = {}) {
+    await storage.outbound.enqueue({
+      id,
+      mailFrom: 'app@shop.example',
+      rcptTo,
+      raw: new TextEncoder().encode(raw),
+      headerMessageId: `<${id}@shop.example>`,
+      source: 'api',
+      client: { ip: '', authUser: null },
+      tags: [],
+      metadata: {},
+      queuedAt: new Date(now).toISOString(),
+      sendAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 5 * 86_400_000).toISOString(),
+      ...over,
+    });
+  }
+
   /** One look at the queue, with every attempt it starts recorded before this resolves. */
   const settle = () => worker.runOnce();
 
@@ -97,20 +117,7 @@ describe('delivery worker', () => {
     script.set('later.example', ['deferred', 'delivered']);
     script.set('gone.example', ['bounced']);
     const id = newMessageId();
-    await storage.outbound.enqueue({
-      id,
-      mailFrom: 'app@shop.example',
-      rcptTo: ['a@now.example', 'b@later.example', 'c@gone.example'],
-      raw: new TextEncoder().encode('Subject: x\r\n\r\nbody\r\n'),
-      headerMessageId: '<x@shop.example>',
-      source: 'api',
-      client: { ip: '127.0.0.1', authUser: null },
-      tags: [],
-      metadata: {},
-      queuedAt: new Date(now).toISOString(),
-      sendAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + 5 * 86_400_000).toISOString(),
-    });
+    await enqueue(id, ['a@now.example', 'b@later.example', 'c@gone.example'], 'Subject: x\r\n\r\nbody\r\n');
     await settle();
     let states = (await storage.outbound.get(id))!.deliveries.map((d) => [d.domain, d.state]);
     assert.deepEqual(states, [
@@ -173,20 +180,11 @@ describe('delivery worker', () => {
       expiresAt: null,
     });
     const id = newMessageId();
-    await storage.outbound.enqueue({
+    await enqueue(
       id,
-      mailFrom: 'app@shop.example',
-      rcptTo: ['Blocked@quiet.example', 'open@quiet.example', 'only@blocked.example'],
-      raw: new TextEncoder().encode('Subject: z\r\n\r\n'),
-      headerMessageId: '<z@shop.example>',
-      source: 'api',
-      client: { ip: '', authUser: null },
-      tags: [],
-      metadata: {},
-      queuedAt: new Date(now).toISOString(),
-      sendAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + 86_400_000).toISOString(),
-    });
+      ['Blocked@quiet.example', 'open@quiet.example', 'only@blocked.example'],
+      'Subject: z\r\n\r\n',
+    );
     await storage.outbound.suppress({
       address: 'only@blocked.example',
       reason: 'complaint',
@@ -216,20 +214,7 @@ describe('delivery worker', () => {
   it('defers every recipient with the reason when the transport cannot try at all', async () => {
     script.set('broken.example', ['throw']);
     const id = newMessageId();
-    await storage.outbound.enqueue({
-      id,
-      mailFrom: '',
-      rcptTo: ['x@broken.example'],
-      raw: new TextEncoder().encode('Subject: y\r\n\r\n'),
-      headerMessageId: '<y@shop.example>',
-      source: 'system',
-      client: { ip: '', authUser: null },
-      tags: [],
-      metadata: {},
-      queuedAt: new Date(now).toISOString(),
-      sendAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + 5 * 86_400_000).toISOString(),
-    });
+    await enqueue(id, ['x@broken.example'], 'Subject: y\r\n\r\n', { mailFrom: '', source: 'system' });
     await settle();
     const d = (await storage.outbound.get(id))!.deliveries[0]!;
     assert.equal(d.state, 'deferred');

@@ -24,6 +24,7 @@ import type {
   OutboundView,
 } from '../ports.ts';
 import { BEGIN_DURABLE } from './spool-commit.ts';
+import { inTransaction } from './transaction.ts';
 
 type Db = pg.Pool | pg.PoolClient;
 
@@ -194,19 +195,8 @@ export class PostgresOutbound implements OutboundStore {
   }
 
   /** Runs `fn` in a transaction; `durable` waits for the WAL flush at commit (see BEGIN_DURABLE). */
-  private async tx<T>(durable: boolean, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query(durable ? BEGIN_DURABLE : 'BEGIN');
-      const value = await fn(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+  private tx<T>(durable: boolean, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn, durable ? BEGIN_DURABLE : 'BEGIN');
   }
 
   async enqueue(m: NewOutbound): Promise<EnqueueResult> {

@@ -22,6 +22,7 @@ import { createPool, migrate, type PoolOptions } from './open.ts';
 import { PostgresOutbound } from './outbound.ts';
 import { retryTransient } from './retry.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
+import { inTransaction } from './transaction.ts';
 import {
   deleteMessages,
   deleteTag,
@@ -117,20 +118,12 @@ export class PostgresStorage implements Storage {
 
   /** One transaction for the batch: one commit instead of one per message. */
   private async saveParsedBatch(results: readonly ParsedRecord[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.inTransaction(async (client) => {
       // Parse results can be rebuilt from the raw bytes: no need to wait for the WAL flush (a crash
       // leaves the message pending, and it is parsed again). See ADR 0004.
       await client.query('SET LOCAL synchronous_commit = off');
       for (const record of results) await saveParsed(client, record);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async list(q: ListQuery): Promise<ListResult> {
@@ -255,19 +248,8 @@ export class PostgresStorage implements Storage {
   }
 
   /** Runs `fn` in one transaction on a checked-out client. */
-  private async inTransaction<T>(fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const value = await fn(client);
-      await client.query('COMMIT');
-      return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+  private inTransaction<T>(fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async stats(): Promise<StoreStats> {

@@ -1,19 +1,10 @@
 // Input schemas for the mailbox endpoints of Mailpit's API v1: list, search, delete and read state.
 import { z } from 'zod';
+import { decimal } from '../../params.ts';
 
 /** Mailpit pages 50 at a time by default. */
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 5000;
-
-/** Query values arrive as strings; only plain decimal digits are accepted (no "1e3", "0x10", " 5"). */
-function decimal(min: number, max: number, fallback: number) {
-  return z
-    .string()
-    .regex(/^\d{1,10}$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
-}
 
 const start = decimal(0, Number.MAX_SAFE_INTEGER, 0).describe('Pagination offset');
 const limit = decimal(1, MAX_LIMIT, DEFAULT_LIMIT).describe('Number of messages per page');

@@ -1,30 +1,13 @@
 // Schemas of the queue endpoints (Mailroom's own): listing deliveries, operator actions, and one
 // outbound message with its deliveries and events.
 import { z } from 'zod';
-
-const STATES = [
-  'queued',
-  'sending',
-  'deferred',
-  'held',
-  'delivered',
-  'bounced',
-  'expired',
-  'cancelled',
-] as const;
-
-const count = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,10}$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
+import { DELIVERY_STATES } from '../../../domain/delivery.ts';
+import { decimal } from '../../params.ts';
 
 export const queueListQuery = z.object({
-  state: z.enum(STATES).optional().describe('Only deliveries in this state'),
-  start: count(0, Number.MAX_SAFE_INTEGER, 0).describe('Pagination offset'),
-  limit: count(1, 1000, 100).describe('Deliveries per page'),
+  state: z.enum(DELIVERY_STATES).optional().describe('Only deliveries in this state'),
+  start: decimal(0, Number.MAX_SAFE_INTEGER, 0).describe('Pagination offset'),
+  limit: decimal(1, 1000, 100).describe('Deliveries per page'),
 });
 
 export const deliveryParam = z
@@ -44,7 +27,7 @@ export const delivery = z.object({
   ID: z.string(),
   MessageID: z.string().describe('Database ID of the outbound message'),
   Domain: z.string(),
-  State: z.enum(STATES),
+  State: z.enum(DELIVERY_STATES),
   Attempts: z.number().int(),
   NextAttemptAt: z.string(),
   ExpiresAt: z.string(),

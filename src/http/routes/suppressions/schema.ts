@@ -1,17 +1,10 @@
 // Schemas of the suppression list endpoints (Mailroom's own).
 import { z } from 'zod';
-
-const count = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,10}$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
+import { decimal } from '../../params.ts';
 
 export const suppressionListQuery = z.object({
-  start: count(0, Number.MAX_SAFE_INTEGER, 0).describe('Pagination offset'),
-  limit: count(1, 1000, 100).describe('Entries per page'),
+  start: decimal(0, Number.MAX_SAFE_INTEGER, 0).describe('Pagination offset'),
+  limit: decimal(1, 1000, 100).describe('Entries per page'),
 });
 
 export const suppressionBody = z
