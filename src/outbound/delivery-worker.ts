@@ -80,6 +80,8 @@ export class DeliveryWorker {
   private active = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  /** Set by stop(): no claim after it, even from runOnce(). */
+  private stopped = false;
   private ticking = false;
   private again = false;
   private readonly inFlight = new Set<Promise<void>>();
@@ -126,6 +128,7 @@ export class DeliveryWorker {
   /** Stops claiming and waits for attempts under way; their leases end on their own otherwise. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
     this.abort.abort();
@@ -140,7 +143,7 @@ export class DeliveryWorker {
         this.o.logger.warn({ reaped }, 'delivery worker: returned deliveries whose lease ran out');
     }
     const free = this.o.concurrency - this.active;
-    if (free <= 0 || !this.running) return;
+    if (free <= 0 || this.stopped) return;
     const claimed = await this.o.queue.claim({
       owner: this.o.owner,
       now: new Date(now).toISOString(),
