@@ -30,6 +30,13 @@ export interface SendRequest {
   Attachments?: Attachment[];
   Tags?: string[];
   Headers?: Record<string, string>;
+  /** A stored template for Subject, Text and HTML (give none of them), and its values. */
+  Template?: string;
+  TemplateData?: Record<string, unknown>;
+  /** Deliver no earlier than this (ISO 8601, at most 30 days ahead). */
+  SendAt?: string;
+  /** Your own values, kept with the message and returned with its status; never sent. */
+  Metadata?: Record<string, string>;
 }
 
 export interface Problem {
@@ -71,6 +78,7 @@ export interface OutboundMessage {
   Size: number;
   Source: 'api' | 'submission' | 'system';
   Tags: string[];
+  Metadata: Record<string, string>;
   QueuedAt: string;
   SendAt: string;
   Deliveries: Delivery[];

@@ -83,6 +83,18 @@ export const sendRequestSchema = z
       .record(z.string(), z.unknown())
       .optional()
       .describe('Mailroom: the values the template refers to; HTML-escaped in the HTML part'),
+    SendAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('Mailroom: deliver no earlier than this time (ISO 8601); at most 30 days ahead'),
+    Metadata: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'keys: 1 to 40 letters, digits, _ . -'),
+        z.string().max(500),
+      )
+      .refine((m) => Object.keys(m).length <= 20, 'at most 20 keys')
+      .optional()
+      .describe('Mailroom: your own values, kept with the message and returned with its status (never sent)'),
   })
   .superRefine((r, ctx) => {
     if (r.Template === undefined) {

@@ -38,7 +38,18 @@ export interface SendContext {
   body: string;
 }
 
-export type SendOutcome = { status: 'queued' | 'replayed' | 'conflict'; id: string };
+export type SendOutcome = { status: 'queued' | 'replayed' | 'conflict'; id: string; scheduled: boolean };
+
+/** How far ahead a message may be scheduled. */
+export const MAX_SCHEDULE_MS = 30 * 24 * 3_600_000;
+
+/** When delivery may start: now, or the requested time (a time already past means now). */
+function scheduledTime(sendAt: string | undefined, now: number): number {
+  if (sendAt === undefined) return now;
+  const at = Date.parse(sendAt);
+  if (at > now + MAX_SCHEDULE_MS) throw new CompositionError('SendAt', 'SendAt is more than 30 days ahead');
+  return Math.max(at, now);
+}
 
 /** The request with Subject, Text and HTML rendered from its template, if it names one. */
 async function withTemplate(deps: SendServiceDeps, req: SendRequest): Promise<SendRequest> {
@@ -64,6 +75,7 @@ export async function sendMessage(
   // Signed once, when queued: every attempt sends the same bytes, as Postfix with a milter does.
   const raw = deps.sign ? await deps.sign(composed.raw, composed.envelope.from) : composed.raw;
   const queuedAt = new Date(now).toISOString();
+  const sendAt = scheduledTime(req.SendAt, now);
   const message: NewOutbound = {
     id: newMessageId(),
     mailFrom: composed.envelope.from,
@@ -74,10 +86,11 @@ export async function sendMessage(
     client: ctx.client,
     // compose refused any tag cleanTag rejects, so none is lost here.
     tags: (req.Tags ?? []).flatMap((t) => cleanTag(t) ?? []),
-    metadata: {},
+    metadata: req.Metadata ?? {},
     queuedAt,
-    sendAt: queuedAt,
-    expiresAt: new Date(now + deps.lifetimeMs).toISOString(),
+    sendAt: new Date(sendAt).toISOString(),
+    // The lifetime counts from when delivery may start, so a scheduled message gets all of it.
+    expiresAt: new Date(sendAt + deps.lifetimeMs).toISOString(),
     ...(ctx.idempotencyKey
       ? {
           idempotency: {
@@ -90,5 +103,5 @@ export async function sendMessage(
   };
   const result = await deps.queue.enqueue(message);
   if (result.outcome === 'queued') deps.onQueued(result.id);
-  return { status: result.outcome, id: result.id };
+  return { status: result.outcome, id: result.id, scheduled: sendAt > now };
 }

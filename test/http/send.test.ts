@@ -153,6 +153,35 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('schedules a message for later and keeps its metadata', async () => {
+      const sendAt = new Date(Date.now() + 3_600_000);
+      const res = await post(
+        body({ SendAt: sendAt.toISOString(), Metadata: { order: '42', 'user.id': 'u-7' } }),
+      );
+      // Nothing is delivered now, so nothing is waited for: 202 whatever the preference.
+      assert.equal(res.status, 202);
+      const { ID } = await json<{ ID: string }>(res);
+      const shown = await json<{
+        Metadata: Record<string, string>;
+        SendAt: string;
+        Deliveries: { NextAttemptAt: string }[];
+      }>(await s.get(`/api/v1/outbound/${ID}`));
+      assert.deepEqual(shown.Metadata, { order: '42', 'user.id': 'u-7' });
+      assert.equal(shown.SendAt, sendAt.toISOString());
+      assert.ok(shown.Deliveries.every((d) => d.NextAttemptAt === sendAt.toISOString()));
+      // A time already past means now.
+      const past = await post(body({ SendAt: '2020-01-01T00:00:00Z' }));
+      assert.equal(past.status, 200);
+      for (const bad of [
+        { SendAt: new Date(Date.now() + 31 * 86_400_000).toISOString() },
+        { SendAt: 'tomorrow' },
+        { Metadata: { 'bad key': 'x' } },
+        { Metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v'])) },
+      ]) {
+        assert.equal((await post(body(bad))).status, 400, JSON.stringify(bad));
+      }
+    });
+
     it('answers 413 for a message over the size limit', async () => {
       const huge = Buffer.alloc(s.t.deps.config.maxMessageSize).toString('base64');
       const res = await post(body({ Attachments: [{ Content: huge, Filename: 'big.bin' }] }));

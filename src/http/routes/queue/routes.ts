@@ -70,6 +70,7 @@ export function queueRoutes(deps: QueueRouteDeps): Hono<AppEnv> {
       Size: view.size,
       Source: view.source,
       Tags: view.tags,
+      Metadata: view.metadata,
       QueuedAt: view.queuedAt,
       SendAt: view.sendAt,
       Deliveries: view.deliveries.map(presentDelivery),

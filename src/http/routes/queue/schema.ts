@@ -47,6 +47,7 @@ export const outboundMessage = z.object({
   Size: z.number().int(),
   Source: z.enum(['api', 'submission', 'system']),
   Tags: z.array(z.string()),
+  Metadata: z.record(z.string(), z.string()).describe('The values the sender attached (never sent)'),
   QueuedAt: z.string(),
   SendAt: z.string(),
   Deliveries: z.array(delivery),

@@ -47,7 +47,7 @@ async function queueOne(
   deps: SendServiceDeps,
   request: unknown,
   ctx: SendContext,
-): Promise<{ id: string; replayed: boolean }> {
+): Promise<{ id: string; replayed: boolean; scheduled: boolean }> {
   let outcome: Awaited<ReturnType<typeof sendMessage>>;
   try {
     outcome = await sendMessage(deps, validate(sendBody, request, 'send request'), ctx);
@@ -62,7 +62,7 @@ async function queueOne(
       `The Idempotency-Key was used for another request (message ${outcome.id}) in the last 24 hours.`,
     );
   }
-  return { id: outcome.id, replayed: outcome.status === 'replayed' };
+  return { id: outcome.id, replayed: outcome.status === 'replayed', scheduled: outcome.scheduled };
 }
 
 export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
@@ -71,9 +71,11 @@ export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
   app.post('/send', async (c) => {
     const text = await c.req.text();
     const ctx = context(c);
-    const { id, replayed } = await queueOne(deps, parseJson(text), { ...ctx, body: text });
-    c.get('log').info({ outbound: id, replayed }, 'message queued');
+    const { id, replayed, scheduled } = await queueOne(deps, parseJson(text), { ...ctx, body: text });
+    c.get('log').info({ outbound: id, replayed, scheduled }, 'message queued');
     if (replayed) c.header('Idempotent-Replayed', 'true');
+    // A scheduled message is not delivered now: there is nothing to wait for (SendAt is Mailroom's).
+    if (scheduled) return c.json({ ID: id }, 202);
     if (prefersAsync(c)) {
       c.header('Preference-Applied', 'respond-async');
       return c.json({ ID: id }, 202);
