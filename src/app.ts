@@ -149,6 +149,10 @@ function startDelivery(
     owner: `${hostname()}:${process.pid}`,
     concurrency: config.deliveryConcurrency,
     leaseMs: config.deliveryLease,
+    perDomain: {
+      concurrency: config.destinationConcurrency,
+      perMinute: config.destinationRate === 0 ? Number.MAX_SAFE_INTEGER : config.destinationRate,
+    },
     pollMs: 1000,
     isHardBounce,
     onFailed: (failure) =>

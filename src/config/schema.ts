@@ -396,6 +396,22 @@ export const SETTINGS = [
     doc: 'Deliveries one worker node attempts at once.',
   },
   {
+    key: 'destinationConcurrency',
+    type: 'int',
+    default: 20,
+    min: 1,
+    max: 1000,
+    doc: 'Deliveries to one recipient domain at once, over all nodes (Postfix default_destination_concurrency_limit).',
+  },
+  {
+    key: 'destinationRate',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Attempts started per minute for one recipient domain, over all nodes; 0 for no limit.',
+  },
+  {
     key: 'deliveryLease',
     type: 'duration',
     default: 600_000,

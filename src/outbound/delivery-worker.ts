@@ -20,6 +20,8 @@ export interface DeliveryWorkerOptions {
   concurrency: number;
   /** How long a claimed delivery is this worker's; longer than any attempt may take. */
   leaseMs: number;
+  /** Per recipient domain: deliveries at once and attempts a minute (see ClaimRequest). */
+  perDomain?: { concurrency: number; perMinute: number };
   /** How often the queue is looked at without a wake-up (scheduled and retried mail). */
   pollMs: number;
   now?: () => number;
@@ -149,6 +151,7 @@ export class DeliveryWorker {
       now: new Date(now).toISOString(),
       leaseMs: this.o.leaseMs,
       limit: free,
+      ...(this.o.perDomain ? { perDomain: this.o.perDomain } : {}),
     });
     for (const c of claimed) {
       this.active++;

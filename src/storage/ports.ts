@@ -169,6 +169,19 @@ export interface OutboundEvent {
   data: Record<string, unknown>;
 }
 
+export interface ClaimRequest {
+  owner: string;
+  now: string;
+  leaseMs: number;
+  limit: number;
+  /**
+   * Per recipient domain: deliveries being sent at once (counting every node's), and attempts
+   * started in the last minute. Absent: no limit. Across nodes, claims made at the same moment
+   * may each take the last free places, so a cap can be passed by what they took together.
+   */
+  perDomain?: { concurrency: number; perMinute: number };
+}
+
 export interface ClaimedDelivery {
   delivery: DeliveryRecord;
   mailFrom: string;
@@ -216,7 +229,7 @@ export interface OutboundStore {
    * Leases up to `limit` due deliveries (queued or deferred, `nextAttemptAt` ≤ now) to `owner`
    * until `now + leaseMs`; on PostgreSQL, concurrent claimers skip each other's rows.
    */
-  claim(request: { owner: string; now: string; leaseMs: number; limit: number }): Promise<ClaimedDelivery[]>;
+  claim(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /** Records an attempt's outcome; false (and nothing written) when `owner` no longer holds the lease. */
   recordAttempt(record: AttemptRecord): Promise<boolean>;
   /** Returns deliveries whose lease ran out to the queue, due now; returns how many. */

@@ -266,6 +266,41 @@ for (const backend of BACKENDS) {
       await queue.unsuppress('later@one.example');
     });
 
+    it('keeps to per-domain limits: deliveries at once, and attempts a minute', async () => {
+      for (let i = 0; i < 5; i++) await queue.enqueue(message({ rcptTo: [`u${i}@busy.example`] }));
+      await queue.enqueue(message({ rcptTo: ['x@calm.example'] }));
+      const perDomain = { concurrency: 2, perMinute: 3 };
+      const claim = (ms: number) =>
+        queue.claim({ owner: 'w', now: at(ms), leaseMs: 600_000, limit: 10, perDomain });
+      const domains = (cs: { delivery: { domain: string } }[]) => cs.map((c) => c.delivery.domain).sort();
+      const done = (id: string, ms: number) =>
+        queue.recordAttempt({
+          deliveryId: id,
+          owner: 'w',
+          now: at(ms),
+          results: [],
+          state: 'delivered',
+          reply: '250',
+          events: [],
+        });
+
+      const first = await claim(0);
+      assert.deepEqual(domains(first), ['busy.example', 'busy.example', 'calm.example']);
+      // Two busy.example deliveries are being sent: none more.
+      assert.deepEqual(await claim(1000), []);
+      await done(first.find((c) => c.delivery.domain === 'busy.example')!.delivery.id, 2000);
+      const second = await claim(3000);
+      assert.deepEqual(domains(second), ['busy.example']);
+      // Three attempts started within the minute: none more, though a place is free again.
+      await done(second[0]!.delivery.id, 4000);
+      assert.deepEqual(await claim(5000), []);
+      // A minute after the first two, their attempts no longer count.
+      assert.deepEqual(domains(await claim(61_000)), ['busy.example']);
+      // Without limits everything due is taken.
+      const rest = await queue.claim({ owner: 'w', now: at(62_000), leaseMs: 600_000, limit: 10 });
+      assert.deepEqual(domains(rest), ['busy.example']);
+    });
+
     it('gives each due delivery to one of several claimers at once', async () => {
       for (let i = 0; i < 20; i++) await queue.enqueue(message({ rcptTo: [`u${i}@d${i}.example`] }));
       const peer =

@@ -211,6 +211,30 @@ describe('delivery worker', () => {
     assert.equal(types.filter((t) => t === 'delivery:suppressed').length, 2);
   });
 
+  it('passes its per-domain limits to the queue', async () => {
+    const limited = new DeliveryWorker({
+      queue: storage.outbound,
+      transport,
+      schedule: DEFAULT_RETRY_SCHEDULE,
+      logger: createLogger('silent'),
+      owner: 'limited-worker',
+      concurrency: 10,
+      leaseMs: 10 * MIN,
+      pollMs: 3_600_000,
+      now: () => now,
+      perDomain: { concurrency: 5, perMinute: 1 },
+    });
+    for (let i = 0; i < 3; i++) await enqueue(newMessageId(), [`u${i}@slow.example`], 'Subject: s\r\n\r\n');
+    const before = calls.length;
+    await limited.runOnce();
+    // One attempt a minute for slow.example: the other two wait.
+    assert.deepEqual(
+      calls.slice(before).map((c) => c.domain),
+      ['slow.example'],
+    );
+    await limited.stop();
+  });
+
   it('defers every recipient with the reason when the transport cannot try at all', async () => {
     script.set('broken.example', ['throw']);
     const id = newMessageId();

@@ -17,6 +17,7 @@ import type { MessageTemplate } from '../../domain/template.ts';
 import type {
   AttemptRecord,
   ClaimedDelivery,
+  ClaimRequest,
   EnqueueResult,
   NewOutbound,
   OutboundEvent,
@@ -27,6 +28,9 @@ import { BEGIN_DURABLE } from './spool-commit.ts';
 import { inTransaction } from './transaction.ts';
 
 type Db = pg.Pool | pg.PoolClient;
+
+/** No per-domain limit: more than any queue holds. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 interface DeliveryRow {
   seq: string;
@@ -208,22 +212,36 @@ export class PostgresOutbound implements OutboundStore {
     });
   }
 
-  async claim(req: {
-    owner: string;
-    now: string;
-    leaseMs: number;
-    limit: number;
-  }): Promise<ClaimedDelivery[]> {
+  async claim(req: ClaimRequest): Promise<ClaimedDelivery[]> {
     const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
+    const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
+    const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
     return this.tx(false, async (c) => {
+      // The earliest due deliveries, ranked within their domain (a domain gets as many as its free
+      // places), and only then locked: rows another claim holds are skipped, and the ones this
+      // claim does not take stay free for the others.
       const { rows: claimed } = await c.query<{ seq: string }>(
-        `WITH due AS (
-           SELECT seq FROM deliveries WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $1
+        `WITH cand AS (
+           SELECT seq, domain, next_attempt_at FROM deliveries
+           WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $1
+           ORDER BY next_attempt_at, seq LIMIT $2 * 50),
+         ranked AS (
+           SELECT seq, domain, next_attempt_at,
+                  row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
+           FROM cand),
+         busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
+         recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE claimed_at > $5 GROUP BY domain),
+         pick AS (
+           SELECT r.seq FROM ranked r LEFT JOIN busy b USING (domain) LEFT JOIN recent q USING (domain)
+           WHERE r.rn <= $6 - coalesce(b.n, 0) AND r.rn <= $7 - coalesce(q.n, 0)),
+         locked AS (
+           SELECT seq FROM deliveries
+           WHERE seq IN (SELECT seq FROM pick) AND state IN ('queued', 'deferred')
            ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED)
          UPDATE deliveries d SET state = 'sending', lease_owner = $3, lease_expires_at = $4,
-           attempts = d.attempts + 1, updated_at = $1
-         FROM due WHERE d.seq = due.seq RETURNING d.seq`,
-        [req.now, req.limit, req.owner, leaseEnd],
+           attempts = d.attempts + 1, claimed_at = $1, updated_at = $1
+         FROM locked WHERE d.seq = locked.seq RETURNING d.seq`,
+        [req.now, req.limit, req.owner, leaseEnd, minuteAgo, concurrency, perMinute],
       );
       if (claimed.length === 0) return [];
       const { rows } = await c.query<DeliveryRow & ClaimExtras>(

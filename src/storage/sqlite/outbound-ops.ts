@@ -12,7 +12,11 @@ import {
 } from '../../domain/delivery.ts';
 import { newMessageId } from '../../domain/ids.ts';
 import type { MessageTemplate } from '../../domain/template.ts';
-import type { AttemptRecord, ClaimedDelivery, EnqueueResult, NewOutbound } from '../ports.ts';
+import type { AttemptRecord, ClaimedDelivery, ClaimRequest, EnqueueResult, NewOutbound } from '../ports.ts';
+
+/** No per-domain limit: more than any queue holds. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
 import {
   DELIVERY_COLUMNS,
   DELIVERY_FROM,
@@ -116,19 +120,30 @@ export const outboundOps = {
     return { outcome: 'queued', id: m.id };
   },
 
-  claimDeliveries(
-    db: DatabaseSync,
-    req: { owner: string; now: string; leaseMs: number; limit: number },
-  ): ClaimedDelivery[] {
+  claimDeliveries(db: DatabaseSync, req: ClaimRequest): ClaimedDelivery[] {
     const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
+    const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
+    const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
+    // Each due delivery is ranked within its domain; a domain gets as many as its free places.
     const claimed = stmt(
       db,
       `UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
-         attempts = attempts + 1, updated_at = ?
-       WHERE seq IN (SELECT seq FROM deliveries WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?
-                     ORDER BY next_attempt_at, seq LIMIT ?)
+         attempts = attempts + 1, claimed_at = ?, updated_at = ?
+       WHERE seq IN (
+         SELECT r.seq FROM (
+           SELECT seq, domain, next_attempt_at,
+                  row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
+           FROM deliveries WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?) r
+         LEFT JOIN (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain) b
+           ON b.domain = r.domain
+         LEFT JOIN (SELECT domain, count(*) AS n FROM deliveries WHERE claimed_at > ? GROUP BY domain) q
+           ON q.domain = r.domain
+         WHERE r.rn <= ? - coalesce(b.n, 0) AND r.rn <= ? - coalesce(q.n, 0)
+         ORDER BY r.next_attempt_at, r.seq LIMIT ?)
        RETURNING seq`,
-    ).all(req.owner, leaseEnd, req.now, req.now, req.limit) as { seq: number }[];
+    ).all(req.owner, leaseEnd, req.now, req.now, req.now, minuteAgo, concurrency, perMinute, req.limit) as {
+      seq: number;
+    }[];
     if (claimed.length === 0) return [];
     const rows = stmt(
       db,

@@ -6,6 +6,7 @@ import type { MessageTemplate } from '../../domain/template.ts';
 import type {
   AttemptRecord,
   ClaimedDelivery,
+  ClaimRequest,
   EnqueueResult,
   NewOutbound,
   OutboundEvent,
@@ -75,12 +76,7 @@ export class SqliteOutbound implements OutboundStore {
     return this.writer.run('enqueueOutbound', message);
   }
 
-  async claim(request: {
-    owner: string;
-    now: string;
-    leaseMs: number;
-    limit: number;
-  }): Promise<ClaimedDelivery[]> {
+  async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     return this.writer.run('claimDeliveries', request);
   }
 

@@ -33,6 +33,8 @@ CREATE TABLE deliveries (
   expires_at TIMESTAMPTZ NOT NULL,
   lease_owner TEXT,
   lease_expires_at TIMESTAMPTZ,
+  -- When the last attempt started: per-destination rates count these.
+  claimed_at TIMESTAMPTZ,
   last_reply TEXT,
   created_at TIMESTAMPTZ NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL,
@@ -41,6 +43,7 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('queued', 'deferred');
 CREATE INDEX deliveries_leased ON deliveries (lease_expires_at) WHERE state = 'sending';
 CREATE INDEX deliveries_state ON deliveries (state, seq);
+CREATE INDEX deliveries_claimed ON deliveries (claimed_at);
 
 CREATE TABLE delivery_recipients (
   delivery_seq BIGINT NOT NULL REFERENCES deliveries (seq) ON DELETE CASCADE,

@@ -34,6 +34,8 @@ CREATE TABLE deliveries (
   expires_at TEXT NOT NULL,
   lease_owner TEXT,
   lease_expires_at TEXT,
+  -- When the last attempt started: per-destination rates count these.
+  claimed_at TEXT,
   last_reply TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
@@ -42,6 +44,7 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('queued', 'deferred');
 CREATE INDEX deliveries_leased ON deliveries (lease_expires_at) WHERE state = 'sending';
 CREATE INDEX deliveries_state ON deliveries (state, seq);
+CREATE INDEX deliveries_claimed ON deliveries (claimed_at);
 
 CREATE TABLE delivery_recipients (
   delivery_seq INTEGER NOT NULL,
