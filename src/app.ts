@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import type { Envelope } from './domain/message.ts';
 import { EventBus } from './events/bus.ts';
 import { createHttpApp } from './http/app.ts';
 import { LiveHub } from './http/live/hub.ts';
@@ -25,6 +26,7 @@ import { type DkimKey, keyForSender, signMessage } from './outbound/dkim.ts';
 import { loadDkimKeys } from './outbound/dkim-keys.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
 import type { TlsMode } from './outbound/smtp-client.ts';
+import { queueSubmission } from './outbound/submission.ts';
 import type { Transport } from './outbound/transport.ts';
 import { CaptureTransport } from './outbound/transports/capture.ts';
 import { MxTransport } from './outbound/transports/mx.ts';
@@ -239,7 +241,31 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
       const spool = new Spool({ storage, metrics, events });
       // In one process the runner gets each message's bytes straight from the spool.
       if (runner) spool.onCommitted = runner.offer.bind(runner);
-      smtp = await startSmtp({ config, logger, metrics, spool, tls: await loadTls(config) });
+      // With a transport that sends, authenticated users' mail is queued; otherwise captured.
+      const submit =
+        config.outboundTransport === 'capture'
+          ? undefined
+          : (envelope: Envelope, raw: Uint8Array) =>
+              queueSubmission(
+                {
+                  queue: storage.outbound,
+                  hostname: config.smtpHostname,
+                  lifetimeMs: config.queueLifetime,
+                  now: Date.now,
+                  onQueued: (id) => events.emit('outbound:queued', { id }),
+                  ...(dkimKeys.length > 0 ? { sign: dkimSigner(dkimKeys) } : {}),
+                },
+                envelope,
+                raw,
+              );
+      smtp = await startSmtp({
+        config,
+        logger,
+        metrics,
+        spool,
+        tls: await loadTls(config),
+        ...(submit ? { submit } : {}),
+      });
       const s = smtp;
       closers.unshift(() => s.close());
     }

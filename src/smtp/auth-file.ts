@@ -1,6 +1,9 @@
 // SMTP AUTH users from a file of `user:hash` lines (--smtp-auth-file). Hashes are bcrypt as written
 // by `htpasswd -B` ($2a$/$2b$/$2y$, checked with bcryptjs) or scrypt as written by hashPassword():
 //   $scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt, base64>$<key, base64>
+// A third field lists the domains the user may send from when mail leaves (outbound submission):
+//   ann:<hash>:shop.example,news.example     (a domain covers its subdomains; * allows any)
+// Without it the user may sign in and have mail captured, but sends nothing outbound.
 // Blank lines and lines starting with # are ignored.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -31,6 +34,13 @@ export interface AuthUsers {
   readonly size: number;
   /** Checks a password; unknown users cost the same work as known ones. */
   verify(user: string, password: string): Promise<boolean>;
+  /** The sender domains a user may send outbound from (lower case; '*' for any); empty for none. */
+  senderDomains(user: string): readonly string[];
+}
+
+interface UserEntry {
+  hash: StoredHash;
+  senders: string[];
 }
 
 function scryptOptions(h: { ln: number; r: number; p: number }) {
@@ -62,8 +72,8 @@ async function check(stored: StoredHash, password: string): Promise<boolean> {
 }
 
 /** Parses the file's text; `file` only names it in errors. */
-export function parseAuthFile(file: string, text: string): Map<string, StoredHash> {
-  const users = new Map<string, StoredHash>();
+export function parseAuthFile(file: string, text: string): Map<string, UserEntry> {
+  const users = new Map<string, UserEntry>();
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
@@ -71,14 +81,31 @@ export function parseAuthFile(file: string, text: string): Map<string, StoredHas
     const colon = line.indexOf(':');
     const user = colon > 0 ? line.slice(0, colon) : '';
     if (!user || /[\s\x00-\x1f\x7f]/.test(user)) throw new Error(`${where}: expected "user:hash"`);
+    // Neither hash format holds a colon, so a second one starts the sender domains.
+    const rest = line.slice(colon + 1);
+    const second = rest.indexOf(':');
+    const senders = second < 0 ? [] : parseSenders(rest.slice(second + 1), where);
     // The hash itself is never quoted in errors: it is secret material.
-    const hash = parseHash(line.slice(colon + 1));
+    const hash = parseHash(second < 0 ? rest : rest.slice(0, second));
     if (!hash)
       throw new Error(`${where}: the hash for "${user}" is neither bcrypt ($2a/$2b/$2y) nor $scrypt$`);
     if (users.has(user)) throw new Error(`${where}: user "${user}" is listed twice`);
-    users.set(user, hash);
+    users.set(user, { hash, senders });
   });
   return users;
+}
+
+function parseSenders(text: string, where: string): string[] {
+  const domains = text
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter(Boolean);
+  for (const d of domains) {
+    if (d !== '*' && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(d)) {
+      throw new Error(`${where}: "${d}" is not a sender domain (a domain name, or * for any)`);
+    }
+  }
+  return domains;
 }
 
 export async function loadAuthFile(file: string): Promise<AuthUsers> {
@@ -97,8 +124,11 @@ export async function loadAuthFile(file: string): Promise<AuthUsers> {
     size: users.size,
     async verify(user, password) {
       const stored = users.get(user);
-      const ok = await check(stored ?? decoy, password);
+      const ok = await check(stored?.hash ?? decoy, password);
       return stored !== undefined && ok;
+    },
+    senderDomains(user) {
+      return users.get(user)?.senders ?? [];
     },
   };
 }

@@ -45,6 +45,20 @@ export const REPLIES = {
     enhanced: '5.6.7',
     text: 'Non-ASCII address requires the SMTPUTF8 parameter',
   },
+  // Outbound submission: 553 = mailbox name not allowed (RFC 5321 §4.2.2); X.7.1 = delivery not
+  // authorized (RFC 3463 §3.8): this user may not send as that sender.
+  'sender-not-allowed': {
+    code: 553,
+    enhanced: '5.7.1',
+    text: 'You may not send mail from this sender address',
+  },
+  // X.1.3 = bad destination mailbox address syntax (RFC 3463 §3.2): percent hacks, bang paths,
+  // source routes, quoted local parts and address literals are not delivered outbound.
+  'recipient-not-deliverable': {
+    code: 553,
+    enhanced: '5.1.3',
+    text: 'This recipient address form is not accepted for outbound delivery',
+  },
   // 452 4.5.3 = too many recipients (RFC 5321 §4.5.3.1.10: the client sends the rest in another transaction).
   'too-many-recipients': { code: 452, enhanced: '4.5.3', text: 'Too many recipients for this message' },
 

@@ -32,6 +32,8 @@ export interface SmtpDeps {
   tls: { key: string | Buffer; cert: string | Buffer };
   /** Replaces single stage hooks (tests, embedding applications). */
   hooks?: Partial<Hooks>;
+  /** Queues authenticated users' mail for delivery; absent when mail is captured. */
+  submit?: SessionContext['submit'];
 }
 
 /** How long close() lets sessions finish after their 421 before destroying the sockets. */
@@ -138,6 +140,7 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
       hooks,
       listener,
       requireAuth: listener !== 'smtp' || config.smtpRequireAuth,
+      submit: deps.submit ?? null,
     };
     const session = new SmtpSession(ctx, socket, slot, (s) => {
       sessions.delete(s.id);

@@ -37,6 +37,11 @@ export interface SessionContext {
   hooks: Hooks;
   listener: Listener;
   requireAuth: boolean;
+  /**
+   * Queues an authenticated user's message for delivery and returns its id; null when mail is
+   * captured (then every message goes to the inbox through the spool).
+   */
+  submit: ((envelope: Envelope, raw: Uint8Array) => Promise<string>) | null;
 }
 
 /** Replies that mean the client sent an unknown or malformed command (RFC 5321 §4.2.4, §4.3.2). */
@@ -158,12 +163,18 @@ export class SmtpSession {
     });
   }
 
+  /** This session's mail goes out through the queue: an authenticated user, and a transport that sends. */
+  private get outbound(): boolean {
+    return this.authUser !== null && this.ctx.submit !== null;
+  }
+
   async handleMailFrom(address: SMTPServerAddress, s: SMTPServerSession, cb: Callback): Promise<void> {
     const input = {
       ...this.facts(),
       address: address.address,
       smtpUtf8: Boolean(s.envelope.smtpUtf8),
       requireAuth: this.ctx.requireAuth,
+      outbound: this.outbound,
     };
     const verdict = await this.runHook('mail-from', 'hook-failed', () => this.ctx.hooks.mailFrom(input));
     cb(verdict.kind === 'accept' ? null : this.refuse('mail-from', verdict));
@@ -176,6 +187,7 @@ export class SmtpSession {
       address: address.address,
       smtpUtf8: Boolean(s.envelope.smtpUtf8),
       accepted,
+      outbound: this.outbound,
     };
     const verdict = await this.runHook('rcpt-to', 'hook-failed', () => this.ctx.hooks.rcptTo(input));
     cb(verdict.kind === 'accept' ? null : this.refuse('rcpt-to', verdict));
@@ -229,11 +241,13 @@ export class SmtpSession {
     if (verdict.kind !== 'accept') return this.refuse('data', verdict);
     this.committing = true;
     try {
-      const id = await this.ctx.spool.accept(envelope, raw);
+      // An authenticated user's mail leaves through the queue; everything else is kept here.
+      const submit = this.outbound ? this.ctx.submit : null;
+      const id = submit ? await submit(envelope, raw) : await this.ctx.spool.accept(envelope, raw);
       this.messages++;
       this.log.info(
         { message: id, bytes: raw.byteLength, recipients: envelope.rcptTo.length },
-        'message stored',
+        submit ? 'message queued for delivery' : 'message stored',
       );
       return replyText('queued', id);
     } catch (err) {

@@ -267,6 +267,7 @@ describe('credentials', () => {
           const users = await loadAuthFile(file);
           return {
             size: users.size,
+            senderDomains: (u) => users.senderDomains(u),
             verify: (u, p) => {
               verifications++;
               return users.verify(u, p);

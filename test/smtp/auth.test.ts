@@ -148,5 +148,16 @@ describe('smtp auth file', () => {
     assert.throws(() => parseAuthFile('users.txt', '# ok\n\nno-colon-here\n'), /users\.txt:3: /);
     assert.throws(() => parseAuthFile('users.txt', 'erin:plaintext\n'), /users\.txt:1: .*erin/);
     assert.throws(() => parseAuthFile('u', 'x:$2y$04$abc\n'), /u:1: /);
+    // A third field names sender domains; anything else there is refused with its line.
+    const hash = '$2y$04$' + 'a'.repeat(53);
+    assert.deepEqual(parseAuthFile('u', `ann:${hash}:Shop.example, news.example\n`).get('ann')?.senders, [
+      'shop.example',
+      'news.example',
+    ]);
+    assert.deepEqual(parseAuthFile('u', `ann:${hash}\n`).get('ann')?.senders, []);
+    assert.throws(
+      () => parseAuthFile('u', `ann:${hash}:not a domain\n`),
+      /u:1: "not a domain" is not a sender domain/,
+    );
   });
 });

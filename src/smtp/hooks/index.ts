@@ -19,7 +19,7 @@ export function createHooks(config: Config, users: AuthUsers | null, overrides: 
   return {
     connect: createConnectHook(config),
     auth: createAuthHook({ users, acceptAny: config.smtpAuthAcceptAny }),
-    mailFrom: createMailFromHook(),
+    mailFrom: createMailFromHook((user) => users?.senderDomains(user) ?? []),
     rcptTo: createRcptToHook(config),
     data: createDataHook(config),
     ...overrides,

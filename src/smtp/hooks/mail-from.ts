@@ -10,6 +10,8 @@ export interface MailFromInput extends SessionFacts {
   smtpUtf8: boolean;
   /** This listener requires AUTH before a transaction. */
   requireAuth: boolean;
+  /** The message will be queued for delivery (an authenticated user, a transport that sends). */
+  outbound: boolean;
 }
 
 export type MailFromHook = (input: MailFromInput) => Verdict | Promise<Verdict>;
@@ -20,7 +22,16 @@ export function hasNonAsciiLocalPart(address: string): boolean {
   return !/^[\x00-\x7f]*$/.test(at === -1 ? address : address.slice(0, at));
 }
 
-export function createMailFromHook(): MailFromHook {
+/** `domain` is `allowed` or below it; '*' allows every domain. */
+export function senderAllowed(address: string, allowed: readonly string[]): boolean {
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  return allowed.some((a) => a === '*' || domain === a || domain.endsWith(`.${a}`));
+}
+
+/** `senderDomains` gives each user's allowed sender domains (none for an unknown user). */
+export function createMailFromHook(
+  senderDomains: (user: string) => readonly string[] = () => [],
+): MailFromHook {
   return (input) => {
     // smtp-server only enforces AUTH when AUTH is offered; a listener that requires it but has
     // no users configured must still refuse, so the rule is repeated here.
@@ -28,6 +39,13 @@ export function createMailFromHook(): MailFromHook {
     // RFC 6531 §3.5: non-ASCII mailbox names only with SMTPUTF8. The domain is not checked:
     // smtp-server has already turned A-labels into U-labels, so raw and encoded look alike.
     if (!input.smtpUtf8 && hasNonAsciiLocalPart(input.address)) return reject('non-ascii-address');
+    // Mail that leaves must come from a domain the user was given, never from the null sender:
+    // anyone else's domain would be forging it (and with --smtp-auth-accept-any, relaying).
+    if (input.outbound && input.authUser) {
+      if (input.address === '' || !senderAllowed(input.address, senderDomains(input.authUser))) {
+        return reject('sender-not-allowed');
+      }
+    }
     return ACCEPT;
   };
 }
