@@ -234,7 +234,7 @@ export const SETTINGS = [
     type: 'list',
     default: [],
     secret: true,
-    doc: 'API tokens accepted as `Authorization: Bearer <token>` (comma-separated); each is at least 24 characters.',
+    doc: 'API tokens accepted as `Authorization: Bearer <token>` (comma-separated); each is at least 24 characters. Written `<token>:send`, `<token>:read+manage` ..., a token has only those scopes: send (the send endpoints), read (every GET), manage (every other change).',
   },
   {
     key: 'httpAllowUnauthenticated',

@@ -212,6 +212,33 @@ describe('credentials', () => {
     }
   });
 
+  it('gives a scoped token only its scopes: send, read, manage', async () => {
+    const sendOnly = randomBytes(18).toString('hex');
+    const reader = randomBytes(18).toString('hex');
+    const app = await appFor({ httpTokens: [`${sendOnly}:send`, `${reader}:read+manage`] });
+    app.post('/api/v1/send', (c) => c.json({ principal: principalOf(c) ?? null }));
+    const call = (token: string, method: string, p: string) =>
+      app.request(p, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+    const send = await call(sendOnly, 'POST', '/api/v1/send');
+    assert.equal(send.status, 200);
+    assert.deepEqual(((await send.json()) as { principal: { scopes: string[] } }).principal.scopes, ['send']);
+    // The send-only token reads nothing and changes nothing else.
+    const read = await call(sendOnly, 'GET', '/api/v1/messages');
+    assert.equal(read.status, 403);
+    assert.match(((await read.json()) as { detail: string }).detail, /may send; this request needs read/);
+    assert.equal((await call(sendOnly, 'DELETE', '/api/v1/messages')).status, 403);
+    // The other reads and manages, but sends nothing.
+    assert.equal((await call(reader, 'GET', '/api/v1/messages')).status, 200);
+    assert.equal((await call(reader, 'DELETE', '/api/v1/messages')).status, 200);
+    assert.equal((await call(reader, 'POST', '/api/v1/send')).status, 403);
+    // The scope list is not part of the secret, and the secret alone must still be long enough.
+    assert.equal((await call(`${sendOnly}:send`, 'POST', '/api/v1/send')).status, 401);
+    await assert.rejects(createAccessPolicy({ ...LOOPBACK, httpTokens: ['short:send'] }), /at least 24/);
+  });
+
   it('requires credentials on loopback too once they are configured', async () => {
     const app = await appFor({ httpListen: 'localhost:8025', httpAuthFile: authFile });
     assert.equal((await get(app, { host: 'localhost:8025' })).status, 401);
@@ -220,9 +247,10 @@ describe('credentials', () => {
   it('accepts configured bearer tokens and refuses others', async () => {
     const app = await appFor({ httpTokens: [TOKEN_A, TOKEN_B] });
     const a = await get(app, { authorization: `Bearer ${TOKEN_A}` });
-    assert.deepEqual(await a.json(), { principal: { kind: 'token', name: 'token 1' } });
+    const all = ['send', 'read', 'manage'];
+    assert.deepEqual(await a.json(), { principal: { kind: 'token', name: 'token 1', scopes: all } });
     const b = await get(app, { authorization: `bearer ${TOKEN_B}` });
-    assert.deepEqual(await b.json(), { principal: { kind: 'token', name: 'token 2' } });
+    assert.deepEqual(await b.json(), { principal: { kind: 'token', name: 'token 2', scopes: all } });
     for (const authorization of [
       `Bearer ${TOKEN_A}x`,
       `Bearer ${TOKEN_A.slice(1)}`,

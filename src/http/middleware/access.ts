@@ -33,7 +33,7 @@ export type AccessConfig = Pick<
 /** Who made a request: a user of the auth file, a configured token (by position), or nobody. */
 export type Principal =
   | { kind: 'user'; name: string }
-  | { kind: 'token'; name: string }
+  | { kind: 'token'; name: string; scopes: readonly TokenScope[] }
   | { kind: 'anonymous' };
 
 /** Context variables this middleware sets; the integrator adds them to AppEnv['Variables']. */
@@ -72,6 +72,32 @@ export type AccessProblemCode = Extract<ProblemCode, 'unauthorized' | 'forbidden
 
 /** Tokens shorter than this are refused at start: they could be guessed. */
 export const MIN_TOKEN_LENGTH = 24;
+
+/**
+ * What a token may do: `send` (POST /api/v1/send and /send/batch), `read` (every GET, and live
+ * updates), `manage` (every other change: deletes, read state, tags, the queue, suppressions,
+ * templates). A token written as `<secret>:send` or `<secret>:read+manage` has only those; a bare
+ * token has all three.
+ */
+export const TOKEN_SCOPES = ['send', 'read', 'manage'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** `+` joins scopes: the setting is itself a comma-separated list. */
+const SCOPES_SUFFIX = /:((?:send|read|manage)(?:\+(?:send|read|manage))*)$/;
+
+/** A configured token: its secret and scopes. */
+function parseToken(entry: string): { secret: string; scopes: TokenScope[] } {
+  const m = SCOPES_SUFFIX.exec(entry);
+  if (!m) return { secret: entry, scopes: [...TOKEN_SCOPES] };
+  return { secret: entry.slice(0, m.index), scopes: [...new Set(m[1]!.split('+') as TokenScope[])] };
+}
+
+/** The scope a request needs from a token. */
+export function requiredScope(method: string, path: string, upgrade: boolean): TokenScope {
+  if (upgrade || method === 'GET' || method === 'HEAD') return 'read';
+  if (method === 'POST' && (path === '/api/v1/send' || path === '/api/v1/send/batch')) return 'send';
+  return 'manage';
+}
 /** How long a successful basic-auth verification is reused without re-hashing. */
 export const BASIC_CACHE_TTL_MS = 60_000;
 const BASIC_CACHE_MAX = 1024;
@@ -231,8 +257,9 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-function checkTokens(tokens: readonly string[]): Buffer[] {
-  tokens.forEach((token, i) => {
+function checkTokens(entries: readonly string[]): { hash: Buffer; scopes: TokenScope[] }[] {
+  const tokens = entries.map(parseToken);
+  tokens.forEach(({ secret: token }, i) => {
     if (token.length < MIN_TOKEN_LENGTH) {
       // The token itself is never quoted: it is a secret.
       throw new ConfigError(
@@ -241,7 +268,7 @@ function checkTokens(tokens: readonly string[]): Buffer[] {
       );
     }
   });
-  return tokens.map(sha256);
+  return tokens.map((t) => ({ hash: sha256(t.secret), scopes: t.scopes }));
 }
 
 /** Compares against every token's hash in constant time, without stopping at the first match. */
@@ -324,7 +351,7 @@ export async function createAccessPolicy(
   options: AccessOptions = {},
 ): Promise<AccessPolicy> {
   const now = options.now ?? Date.now;
-  const tokenHashes = checkTokens(config.httpTokens);
+  const tokens = checkTokens(config.httpTokens);
   const allowed = parseAllowedHosts(config.httpAllowedHosts);
   const listenHost = listenHostName(config.httpListen);
   // A disabled listener (empty --http-listen) exposes nothing.
@@ -349,7 +376,7 @@ export async function createAccessPolicy(
     if (users.size === 0) throw new ConfigError(`${flag}: ${file} lists no users, so nobody could sign in`);
   }
 
-  const credentialsRequired = users !== null || tokenHashes.length > 0;
+  const credentialsRequired = users !== null || tokens.length > 0;
   if (!loopbackOnly && !credentialsRequired && !config.httpAllowUnauthenticated) {
     const opt = (key: 'httpAuthFile' | 'httpTokens' | 'httpAllowUnauthenticated') =>
       `--${flagName(key)} (${envName(key)})`;
@@ -365,7 +392,7 @@ export async function createAccessPolicy(
 
   const challenges: string[] = [];
   if (users) challenges.push(`Basic realm="${REALM}", charset="UTF-8"`);
-  if (tokenHashes.length > 0) challenges.push(`Bearer realm="${REALM}"`);
+  if (tokens.length > 0) challenges.push(`Bearer realm="${REALM}"`);
   const verifyBasic = users ? basicVerifier(users, now) : null;
 
   /**
@@ -422,9 +449,12 @@ export async function createAccessPolicy(
     if (scheme === 'basic' && verifyBasic && /^[A-Za-z0-9+/]+={0,2}$/.test(credentials)) {
       const user = await verifyBasic(credentials);
       if (user !== null) return { kind: 'user', name: user };
-    } else if (scheme === 'bearer' && tokenHashes.length > 0) {
-      const i = matchToken(tokenHashes, credentials);
-      if (i !== -1) return { kind: 'token', name: `token ${i + 1}` };
+    } else if (scheme === 'bearer' && tokens.length > 0) {
+      const i = matchToken(
+        tokens.map((t) => t.hash),
+        credentials,
+      );
+      if (i !== -1) return { kind: 'token', name: `token ${i + 1}`, scopes: tokens[i]!.scopes };
     }
     // Which part was wrong (scheme, user, password, token) is not said.
     return refuse('unauthorized', 'The credentials were not accepted.', challenges);
@@ -451,7 +481,17 @@ export async function createAccessPolicy(
         : crossOriginRefusal(f, host);
     if (origin) return origin;
     const principal = await authenticate(f.authorization);
-    return 'ok' in principal ? principal : { ok: true, principal };
+    if ('ok' in principal) return principal;
+    if (principal.kind === 'token') {
+      const needed = requiredScope(method, f.path, upgrade);
+      if (!principal.scopes.includes(needed)) {
+        return refuse(
+          'forbidden',
+          `This token may ${principal.scopes.join(', ')}; this request needs ${needed}.`,
+        );
+      }
+    }
+    return { ok: true, principal };
   }
 
   return {
