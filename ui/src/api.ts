@@ -1,6 +1,6 @@
 // Thin typed client for the Mailpit-compatible API v1 on the same origin. Every call throws an
 // ApiError carrying the status and the server's problem detail, so callers can show it.
-import type { ListResponse, Message, SpamResult, WebUiConfig } from './types.ts';
+import type { ListResponse, Message, Outbound, SpamResult, WebUiConfig } from './types.ts';
 
 /** A failed API call: the HTTP status (0 when the network failed) and a readable reason. */
 export class ApiError extends Error {
@@ -83,6 +83,11 @@ export function getMessage(id: string, signal?: AbortSignal): Promise<Message> {
 
 export function getHeaders(id: string, signal?: AbortSignal): Promise<Record<string, string[]>> {
   return json<Record<string, string[]>>(`/api/v1/message/${enc(id)}/headers`, { signal });
+}
+
+/** The delivery record of a message Mailroom sent (captured mail keeps its outbound ID). */
+export function getOutbound(id: string, signal?: AbortSignal): Promise<Outbound> {
+  return json<Outbound>(`/api/v1/outbound/${enc(id)}`, { signal });
 }
 
 export function getSpamCheck(id: string, signal?: AbortSignal): Promise<SpamResult> {

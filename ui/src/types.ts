@@ -108,3 +108,21 @@ export type LiveEvent =
   | { Type: 'truncate'; Data?: unknown }
   | { Type: 'prune'; Data?: unknown }
   | { Type: 'stats'; Data: { Total: number; Unread: number; Version?: string } };
+
+/** GET /api/v1/outbound/{ID}: a message Mailroom queued for delivery, with every step. */
+export interface Outbound {
+  ID: string;
+  Source: 'api' | 'submission' | 'system';
+  QueuedAt: string;
+  SendAt: string;
+  Deliveries: {
+    ID: string;
+    Domain: string;
+    State: string;
+    Attempts: number;
+    NextAttemptAt: string;
+    LastReply: string | null;
+    Recipients: { Address: string; State: string; Reply: string | null }[];
+  }[];
+  Events: { ID: string; Type: string; At: string; DeliveryID: string | null }[];
+}

@@ -3,6 +3,7 @@
 import { addressFull, formatFullTime } from '../../format.ts';
 import type { Message } from '../../types.ts';
 import { SafeText } from '../SafeText.tsx';
+import { DeliverySection } from './DeliverySection.tsx';
 
 export function EnvelopeTab({ msg }: { msg: Message }) {
   const e = msg.Envelope;
@@ -86,6 +87,7 @@ export function EnvelopeTab({ msg }: { msg: Message }) {
           </>
         )}
       </dl>
+      {(e.Listener === 'api' || e.Listener === 'submission') && <DeliverySection id={msg.ID} />}
     </div>
   );
 }

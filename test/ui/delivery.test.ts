@@ -1,0 +1,66 @@
+// A message sent through the send API, opened in the web inbox (Chromium): its envelope tab shows
+// the delivery record, each domain's state and reply, and the events, from /api/v1/outbound/{ID}.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import {
+  collectErrors,
+  launchBrowser,
+  newPage,
+  screenshot,
+  sendMail,
+  startMailroom,
+  type UiServer,
+  waitForCount,
+} from './helpers/browser.ts';
+
+describe('delivery record in the web inbox (Chromium)', () => {
+  let srv: UiServer;
+  let browser: Browser;
+
+  before(async () => {
+    [srv, browser] = await Promise.all([startMailroom(), launchBrowser()]);
+  });
+  after(async () => {
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  it('shows each delivery and the events under the envelope of a sent message', async () => {
+    const res = await fetch(`${srv.base}/api/v1/send`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        From: { Email: 'orders@shop.example', Name: 'Shop' },
+        To: [{ Email: 'ann@one.example' }],
+        Bcc: ['audit@two.example'],
+        Subject: 'Sent, then delivered',
+        Text: 'Your order has shipped.',
+      }),
+    });
+    assert.equal(res.status, 200);
+    const { ID } = (await res.json()) as { ID: string };
+    const { context, page } = await newPage(browser);
+    const errors = collectErrors(page);
+    await page.goto(`${srv.base}/m/${ID}`);
+    await page.locator('#tab-envelope').click();
+    const delivery = page.getByTestId('delivery');
+    await delivery.locator('td.mono', { hasText: 'two.example' }).waitFor();
+    assert.equal(await delivery.locator('tbody tr').count(), 2);
+    assert.match(await delivery.innerText(), /captured as/);
+    assert.equal(await delivery.locator('.badge', { hasText: 'delivered' }).count(), 2);
+    await delivery.locator('.events li', { hasText: 'delivery:delivered' }).first().waitFor();
+    assert.match(await delivery.locator('.events').innerText(), /message:queued/);
+    await screenshot(page, 'message-envelope-delivery');
+    // A message that came in over SMTP has no delivery record, and shows none.
+    await sendMail(srv.mailroom.smtpPort, { subject: 'Arrived over SMTP', text: 'hello' });
+    await waitForCount(srv.base, 2);
+    await page.goto(`${srv.base}/`);
+    await page.locator('.row[data-id]', { hasText: 'Arrived over SMTP' }).click();
+    await page.locator('#tab-envelope').click();
+    await page.locator('.env dd', { hasText: 'smtp' }).first().waitFor();
+    assert.equal(await page.getByTestId('delivery').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
