@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { newMessageId } from '../../src/domain/ids.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { DeliveryWorker } from '../../src/outbound/delivery-worker.ts';
@@ -13,35 +12,30 @@ import { DEFAULT_RETRY_SCHEDULE } from '../../src/outbound/retry-schedule.ts';
 import { RelayTransport } from '../../src/outbound/transports/relay.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 import { tempDir } from '../helpers/backends.ts';
+import { readData, type ScriptedSmtp, scriptedSmtp } from '../helpers/smtp-peer.ts';
 
 describe('a worker that dies between the 250 and its record', () => {
   const dir = tempDir();
   const received: string[] = [];
-  let server: SMTPServer;
+  let server: ScriptedSmtp;
   let storage: SqliteStorage;
   let port: number;
 
   before(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
+    server = await scriptedSmtp({
       onData(stream, _s, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          received.push(Buffer.concat(chunks).toString('latin1'));
+        void readData(stream, 'latin1').then((data) => {
+          received.push(data);
           cb();
         });
       },
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.server.address() as net.AddressInfo).port;
+    port = server.port;
     storage = await SqliteStorage.open(dir);
   });
   after(async () => {
     await storage.close();
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

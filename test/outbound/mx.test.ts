@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import type { DeliveryJob } from '../../src/outbound/transport.ts';
 import { isInternalAddress, type MxResolver, MxTransport } from '../../src/outbound/transports/mx.ts';
+import { readData, type ScriptedSmtp, scriptedSmtp } from '../helpers/smtp-peer.ts';
 
 const LIMITS = { connectMs: 1000, socketMs: 1000, attemptMs: 3000, maxReadBytes: 65536 };
 
@@ -49,26 +49,21 @@ function job(domain: string): DeliveryJob {
 
 describe('MX transport', () => {
   const seen: string[] = [];
-  let server: SMTPServer;
+  let server: ScriptedSmtp;
   let port: number;
   before(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
+    server = await scriptedSmtp({
       onRcptTo(address, _s, cb) {
         seen.push(address.address);
         cb();
       },
       onData(stream, _s, cb) {
-        stream.resume();
-        stream.on('end', () => cb(null, 'Ok: from the MX'));
+        void readData(stream).then(() => cb(null, 'Ok: from the MX'));
       },
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.server.address() as net.AddressInfo).port;
+    port = server.port;
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => server.close());
 
   const transport = (resolver: MxResolver, allowInternal = true, requireTls = false) =>
     new MxTransport({ resolver, heloName: 'mailroom.test', requireTls, allowInternal, port, limits: LIMITS });

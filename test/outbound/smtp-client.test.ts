@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import {
   deliverOverSmtp,
   SmtpAttemptError,
   type SmtpLimits,
   type SmtpTarget,
 } from '../../src/outbound/smtp-client.ts';
+import { readData, type ScriptedSmtp, scriptedSmtp } from '../helpers/smtp-peer.ts';
 
 const LIMITS: SmtpLimits = { connectMs: 2000, socketMs: 500, attemptMs: 1500, maxReadBytes: 64 * 1024 };
 
@@ -43,14 +43,11 @@ async function rawServer(
 
 describe('SMTP client', () => {
   const received: { from: string | false; to: string[]; data: string }[] = [];
-  let server: SMTPServer;
+  let server: ScriptedSmtp;
   let port: number;
 
   before(async () => {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
+    server = await scriptedSmtp({
       onRcptTo(address, _session, cb) {
         const local = address.address.split('@')[0];
         if (local === 'full') return cb(smtpError(452, '4.2.2 Mailbox full, try later'));
@@ -58,10 +55,7 @@ describe('SMTP client', () => {
         cb();
       },
       onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          const data = Buffer.concat(chunks).toString('utf8');
+        void readData(stream).then((data) => {
           if (data.includes('Subject: refuse')) return cb(smtpError(554, '5.7.1 Message refused as spam'));
           if (data.includes('Subject: later')) return cb(smtpError(451, '4.3.0 Temporary local problem'));
           const mailFrom = session.envelope.mailFrom;
@@ -74,10 +68,9 @@ describe('SMTP client', () => {
         });
       },
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.server.address() as net.AddressInfo).port;
+    port = server.port;
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => server.close());
 
   it('reports each recipient by its own reply, and hands over the exact bytes', async () => {
     const raw = 'From: a@shop.example\r\nSubject: hello\r\n\r\n.leading dot\r\n..two dots\r\nend\r\n';
