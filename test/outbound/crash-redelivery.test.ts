@@ -3,7 +3,6 @@
 // Message-ID (the queue keeps the exact bytes, so the retry is the same message).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { newMessageId } from '../../src/domain/ids.ts';
 import { createLogger } from '../../src/observability/logger.ts';

@@ -1,6 +1,5 @@
 // The MX transport with DNS answered by the test and a scripted SMTP server on loopback.
 import assert from 'node:assert/strict';
-import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { DeliveryJob } from '../../src/outbound/transport.ts';
 import { isInternalAddress, type MxResolver, MxTransport } from '../../src/outbound/transports/mx.ts';
