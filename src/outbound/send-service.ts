@@ -24,10 +24,10 @@ export interface SendServiceDeps {
   /** Told about each newly queued message (wakes the local delivery worker). */
   onQueued: (id: string) => void;
   /**
-   * With the capture transport: resolves true once the message is in the inbox, false after
+   * With the capture transport: resolves true once all these messages are in the inbox, false after
    * `timeoutMs`. Absent when mail really leaves (there is nothing local to wait for).
    */
-  awaitCaptured?: (id: string, timeoutMs: number) => Promise<boolean>;
+  awaitCaptured?: (ids: readonly string[], timeoutMs: number) => Promise<boolean>;
 }
 
 export interface SendContext {

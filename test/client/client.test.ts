@@ -48,6 +48,14 @@ describe('mailroom/client', () => {
     const { ID } = await client.send(message('Client waits'), { async: false });
     const inbox = await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/message/${ID}`);
     assert.equal(inbox.status, 200);
+    // A batch sent the Mailpit way answers once every captured message is in the inbox.
+    const waited = await client.sendBatch([message('Three'), message('Four'), message('Five')], {
+      async: false,
+    });
+    for (const r of waited) {
+      assert.ok('ID' in r);
+      assert.equal((await fetch(`http://127.0.0.1:${server.httpPort}/api/v1/message/${r.ID}`)).status, 200);
+    }
     const results = await client.sendBatch([
       message('One'),
       { ...message('Two'), To: [{ Email: 'not an address' }] },

@@ -81,7 +81,7 @@ export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
       return c.json({ ID: id }, 202);
     }
     // Mailpit's clients read the message by that ID at once: wait (briefly) for the capture.
-    await deps.awaitCaptured?.(id, CAPTURE_WAIT_MS);
+    await deps.awaitCaptured?.([id], CAPTURE_WAIT_MS);
     return c.json({ ID: id }, 200);
   });
 
@@ -113,7 +113,7 @@ export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
       c.header('Preference-Applied', 'respond-async');
       return c.json({ Results: results }, 202);
     }
-    await Promise.all(queued.map((id) => deps.awaitCaptured?.(id, CAPTURE_WAIT_MS)));
+    await deps.awaitCaptured?.(queued, CAPTURE_WAIT_MS);
     return c.json({ Results: results }, 200);
   });
 
