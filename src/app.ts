@@ -204,6 +204,15 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     // Worker threads run their own (parse-worker.ts, writer-worker.ts).
     const idleGc = startIdleGc({ onCollect: () => metrics.idleCollections.inc() });
     closers.unshift(async () => idleGc.stop());
+    // What both doors that queue mail (SMTP submission, the send API) share.
+    const queueing = {
+      queue: storage.outbound,
+      hostname: config.smtpHostname,
+      lifetimeMs: config.queueLifetime,
+      now: Date.now,
+      onQueued: (id: string) => events.emit('outbound:queued', { id }),
+      ...(dkimKeys.length > 0 ? { sign: dkimSigner(dkimKeys) } : {}),
+    };
     let parser: ParsePool | null = null;
     if (roles.has('worker') || roles.has('api')) {
       parser = ParsePool.start({
@@ -245,19 +254,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
       const submit =
         config.outboundTransport === 'capture'
           ? undefined
-          : (envelope: Envelope, raw: Uint8Array) =>
-              queueSubmission(
-                {
-                  queue: storage.outbound,
-                  hostname: config.smtpHostname,
-                  lifetimeMs: config.queueLifetime,
-                  now: Date.now,
-                  onQueued: (id) => events.emit('outbound:queued', { id }),
-                  ...(dkimKeys.length > 0 ? { sign: dkimSigner(dkimKeys) } : {}),
-                },
-                envelope,
-                raw,
-              );
+          : (envelope: Envelope, raw: Uint8Array) => queueSubmission(queueing, envelope, raw);
       smtp = await startSmtp({
         config,
         logger,
@@ -273,14 +270,9 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     if (roles.has('api') && parser) {
       const access = await createAccessPolicy(config);
       const send: SendServiceDeps = {
-        queue: storage.outbound,
-        hostname: config.smtpHostname,
+        ...queueing,
         limits: { maxRecipients: config.maxRecipients, maxBytes: config.maxMessageSize },
-        lifetimeMs: config.queueLifetime,
-        now: Date.now,
-        onQueued: (id) => events.emit('outbound:queued', { id }),
         ...(config.outboundTransport === 'capture' ? { awaitCaptured: captureWaiter(storage, events) } : {}),
-        ...(dkimKeys.length > 0 ? { sign: dkimSigner(dkimKeys) } : {}),
       };
       const app = createHttpApp({
         send,

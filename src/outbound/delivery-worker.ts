@@ -172,7 +172,8 @@ export class DeliveryWorker {
       .filter((r) => r.state === 'pending' || r.state === 'deferred')
       .map((r) => r.address);
     const { skipped, tried } = await this.partition(pending);
-    const raw = await this.o.queue.raw(d.outboundId);
+    // Every recipient suppressed: no transaction, and no bytes to read.
+    const raw = tried.length > 0 ? await this.o.queue.raw(d.outboundId) : null;
     const sent =
       tried.length > 0 ? await this.send(c, tried, raw) : { results: [], reply: skipped[0]?.reply ?? '' };
     const results = [...skipped, ...sent.results];

@@ -4,6 +4,7 @@
 // only bound the work done on a request; composeMessage checks the content itself.
 import { z } from 'zod';
 import { MAX_TAGS_PER_MESSAGE } from '../domain/tags.ts';
+import { TEMPLATE_NAME } from '../domain/template.ts';
 
 /** RFC 5321 §4.5.3.1.3: a path is at most 256 octets including the angle brackets. */
 const MAX_ADDRESS = 254;
@@ -76,7 +77,7 @@ export const sendRequestSchema = z
     Headers: headers.optional(),
     Template: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a template name')
+      .regex(TEMPLATE_NAME, 'not a template name')
       .optional()
       .describe('Mailroom: the stored template that makes Subject, Text and HTML (give none of them)'),
     TemplateData: z

@@ -13,9 +13,6 @@ export interface Rendered {
   html: string;
 }
 
-/** Template names: what fits in a URL path segment and reads well in logs. */
-export const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /** A template that does not compile: which part, and Handlebars' words. */
 export class TemplateError extends Error {
   readonly part: 'subject' | 'text' | 'html';

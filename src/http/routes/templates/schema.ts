@@ -1,12 +1,10 @@
 // Schemas of the template endpoints (Mailroom's own).
 import { z } from 'zod';
+import { TEMPLATE_NAME } from '../../../domain/template.ts';
 
 export const templateName = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-    'letters, digits, . _ - (at most 64, starting with a letter or digit)',
-  )
+  .regex(TEMPLATE_NAME, 'letters, digits, . _ - (at most 64, starting with a letter or digit)')
   .describe('Template name');
 
 export const templateBody = z
