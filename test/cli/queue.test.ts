@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { newMessageId } from '../../src/domain/ids.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 import { tempDir } from '../helpers/backends.ts';
+import { outboundMessage } from '../helpers/fixtures.ts';
 import { BIN } from '../helpers/process.ts';
 
 function mailroom(args: string[]) {
@@ -19,21 +20,11 @@ describe('mailroom queue', () => {
 
   before(async () => {
     const storage = await SqliteStorage.open(dir);
-    const now = new Date().toISOString();
-    await storage.outbound.enqueue({
-      id: messageId,
-      mailFrom: 'app@shop.example',
-      rcptTo: ['ann@one.example', 'bob@two.example'],
-      raw: new TextEncoder().encode('Subject: cli\r\n\r\nx\r\n'),
-      headerMessageId: '<cli@shop.example>',
-      source: 'api',
-      client: { ip: '127.0.0.1', authUser: null },
-      tags: [],
-      metadata: {},
-      queuedAt: now,
-      sendAt: now,
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
-    });
+    await storage.outbound.enqueue(
+      outboundMessage(['ann@one.example', 'bob@two.example'], 'Subject: cli\r\n\r\nx\r\n', Date.now(), {
+        id: messageId,
+      }),
+    );
     deliveries = (await storage.outbound.get(messageId))!.deliveries.map((d) => d.id);
     await storage.close();
   });

@@ -1,6 +1,7 @@
 // Builders for envelopes and spool entries used across tests.
 import { newMessageId } from '../../src/domain/ids.ts';
 import type { Envelope, SpoolEntry } from '../../src/domain/message.ts';
+import type { NewOutbound } from '../../src/storage/ports.ts';
 
 export function envelope(over: Partial<Envelope> = {}): Envelope {
   return {
@@ -27,4 +28,32 @@ export function rawMessage(subject = 'Hello', body = 'Hi there.\r\n'): Uint8Arra
 
 export function spoolEntry(subject?: string, over: Partial<Envelope> = {}): SpoolEntry {
   return { id: newMessageId(), envelope: envelope(over), raw: rawMessage(subject) };
+}
+
+/**
+ * A message to queue for delivery, as the send API would: from app@shop.example, due at `at`
+ * (epoch ms), expiring a day later, the raw bytes given as text.
+ */
+export function outboundMessage(
+  rcptTo: string[],
+  raw: string,
+  at: number,
+  over: Partial<NewOutbound> = {},
+): NewOutbound {
+  const id = over.id ?? newMessageId();
+  return {
+    id,
+    mailFrom: 'app@shop.example',
+    rcptTo,
+    raw: new TextEncoder().encode(raw),
+    headerMessageId: `<${id}@shop.example>`,
+    source: 'api',
+    client: { ip: '', authUser: null },
+    tags: [],
+    metadata: {},
+    queuedAt: new Date(at).toISOString(),
+    sendAt: new Date(at).toISOString(),
+    expiresAt: new Date(at + 86_400_000).toISOString(),
+    ...over,
+  };
 }

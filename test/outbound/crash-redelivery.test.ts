@@ -11,6 +11,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../../src/outbound/retry-schedule.ts';
 import { RelayTransport } from '../../src/outbound/transports/relay.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 import { tempDir } from '../helpers/backends.ts';
+import { outboundMessage } from '../helpers/fixtures.ts';
 import { readData, type ScriptedSmtp, scriptedSmtp } from '../helpers/smtp-peer.ts';
 
 describe('a worker that dies between the 250 and its record', () => {
@@ -41,20 +42,8 @@ describe('a worker that dies between the 250 and its record', () => {
   it('causes one duplicate at most, with the same Message-ID', async () => {
     const t0 = Date.parse('2026-11-24T10:00:00.000Z');
     const id = newMessageId();
-    await storage.outbound.enqueue({
-      id,
-      mailFrom: 'app@shop.example',
-      rcptTo: ['ann@one.example'],
-      raw: Buffer.from(`Message-ID: <${id}@shop.example>\r\nSubject: once\r\n\r\nbody\r\n`),
-      headerMessageId: `<${id}@shop.example>`,
-      source: 'api',
-      client: { ip: '', authUser: null },
-      tags: [],
-      metadata: {},
-      queuedAt: new Date(t0).toISOString(),
-      sendAt: new Date(t0).toISOString(),
-      expiresAt: new Date(t0 + 86_400_000).toISOString(),
-    });
+    const source = `Message-ID: <${id}@shop.example>\r\nSubject: once\r\n\r\nbody\r\n`;
+    await storage.outbound.enqueue(outboundMessage(['ann@one.example'], source, t0, { id }));
     const relay = new RelayTransport({
       target: { host: '127.0.0.1', port, tls: 'none', heloName: 'mailroom.test', verifyTls: false },
     });

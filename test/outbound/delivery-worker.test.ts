@@ -11,6 +11,7 @@ import type { DeliveryJob, Transport, TransportResult } from '../../src/outbound
 import type { NewOutbound } from '../../src/storage/ports.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 import { tempDir } from '../helpers/backends.ts';
+import { outboundMessage } from '../helpers/fixtures.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00.000Z');
 const MIN = 60_000;
@@ -93,21 +94,8 @@ describe('delivery worker', () => {
 
   /** Queues a message now, due at once, as the send API would. */
   async function enqueue(id: string, rcptTo: string[], raw: string, over: Partial<NewOutbound> = {}) {
-    await storage.outbound.enqueue({
-      id,
-      mailFrom: 'app@shop.example',
-      rcptTo,
-      raw: new TextEncoder().encode(raw),
-      headerMessageId: `<${id}@shop.example>`,
-      source: 'api',
-      client: { ip: '', authUser: null },
-      tags: [],
-      metadata: {},
-      queuedAt: new Date(now).toISOString(),
-      sendAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + 5 * 86_400_000).toISOString(),
-      ...over,
-    });
+    const expiresAt = new Date(now + 5 * 86_400_000).toISOString();
+    await storage.outbound.enqueue(outboundMessage(rcptTo, raw, now, { id, expiresAt, ...over }));
   }
 
   /** One look at the queue, with every attempt it starts recorded before this resolves. */
