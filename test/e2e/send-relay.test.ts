@@ -42,10 +42,13 @@ async function startSink(dumpDir: string): Promise<{ port: number; child: ChildP
   return { port, child };
 }
 
+/** Relaying, the answer is 202 once queued, asked for or not (ADR 0010): both ways are sent. */
+let asked = false;
 async function sendAsync(base: string, subject: string): Promise<string> {
+  asked = !asked;
   const res = await fetch(`${base}/api/v1/send`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Prefer: 'respond-async' },
+    headers: { 'Content-Type': 'application/json', ...(asked ? { Prefer: 'respond-async' } : {}) },
     body: JSON.stringify({
       From: { Email: 'orders@shop.example' },
       To: [{ Email: 'ann@one.example' }],
@@ -55,6 +58,7 @@ async function sendAsync(base: string, subject: string): Promise<string> {
     }),
   });
   assert.equal(res.status, 202);
+  assert.equal(res.headers.get('Preference-Applied'), asked ? 'respond-async' : null);
   return ((await res.json()) as { ID: string }).ID;
 }
 

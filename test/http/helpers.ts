@@ -69,6 +69,8 @@ export async function makeApp(
       lifetimeMs: config.queueLifetime,
       now: Date.now,
       onQueued: (id) => events.emit('outbound:queued', { id }),
+      // The default transport is capture; no worker runs here, so there is nothing to wait for.
+      awaitCaptured: async () => true,
     },
     parser,
     events,

@@ -126,7 +126,7 @@ export const OPERATIONS: Operation[] = [
     path: '/api/v1/send',
     operationId: 'SendMessage',
     summary:
-      'Queue a message (Mailpit send body): 200 as Mailpit answers (after the capture, when capturing), or 202 once queued with Prefer: respond-async',
+      'Queue a message (Mailpit send body): 202 once durably queued; with the capture transport and no Prefer: respond-async, 200 after the capture, as Mailpit answers',
     tag: 'send',
     headers: {
       'Idempotency-Key': idempotencyKey,
@@ -137,7 +137,7 @@ export const OPERATIONS: Operation[] = [
       200: json(sendAccepted, 'Queued and, with the capture transport, in the inbox (as Mailpit answers)'),
       202: json(
         sendAccepted,
-        'Queued (Prefer: respond-async); with a repeated Idempotency-Key, queued before',
+        'Queued (relay or mx transport, or Prefer: respond-async); with a repeated Idempotency-Key, queued before',
       ),
       400: bad,
       409: problem('The Idempotency-Key was used for another request'),
@@ -157,7 +157,7 @@ export const OPERATIONS: Operation[] = [
     body: batchBodyDoc,
     responses: {
       200: json(batchResults, 'One result per message, in order: its ID, or the problem that kept it out'),
-      202: json(batchResults, 'The same, at once (Prefer: respond-async)'),
+      202: json(batchResults, 'The same, at once (relay or mx transport, or Prefer: respond-async)'),
       400: bad,
       413: problem('The request body is over the size limit'),
     },

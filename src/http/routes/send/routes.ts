@@ -1,6 +1,7 @@
 // POST /api/v1/send (Mailpit's send endpoint) and POST /api/v1/send/batch (Mailroom's): each
-// message is answered once durably queued. Without a preference the answer is Mailpit's (200,
-// after the capture when capturing); with `Prefer: respond-async` it is 202 at once (ADR 0010).
+// message is answered once durably queued: 202 with its ID. One exception keeps Mailpit's clients
+// working (ADR 0010): with the capture transport and no `Prefer: respond-async`, the answer is
+// Mailpit's 200, after the message is in the inbox.
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { CompositionError } from '../../../outbound/compose.ts';
@@ -76,12 +77,11 @@ export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
     if (replayed) c.header('Idempotent-Replayed', 'true');
     // A scheduled message is not delivered now: there is nothing to wait for (SendAt is Mailroom's).
     if (scheduled) return c.json({ ID: id }, 202);
-    if (prefersAsync(c)) {
-      c.header('Preference-Applied', 'respond-async');
-      return c.json({ ID: id }, 202);
-    }
-    // Mailpit's clients read the message by that ID at once: wait (briefly) for the capture.
-    await deps.awaitCaptured?.([id], CAPTURE_WAIT_MS);
+    if (prefersAsync(c)) c.header('Preference-Applied', 'respond-async');
+    // Relay and mx: the delivery goes on after the answer (no capture to wait for).
+    if (prefersAsync(c) || !deps.awaitCaptured) return c.json({ ID: id }, 202);
+    // Capturing, Mailpit's clients read the message by that ID at once: wait (briefly) for it.
+    await deps.awaitCaptured([id], CAPTURE_WAIT_MS);
     return c.json({ ID: id }, 200);
   });
 
@@ -109,11 +109,9 @@ export function sendRoutes(deps: SendServiceDeps): Hono<AppEnv> {
     );
     const queued = results.flatMap((r) => (r.ID === undefined ? [] : [r.ID]));
     c.get('log').info({ queued: queued.length, refused: results.length - queued.length }, 'batch queued');
-    if (prefersAsync(c)) {
-      c.header('Preference-Applied', 'respond-async');
-      return c.json({ Results: results }, 202);
-    }
-    await deps.awaitCaptured?.(queued, CAPTURE_WAIT_MS);
+    if (prefersAsync(c)) c.header('Preference-Applied', 'respond-async');
+    if (prefersAsync(c) || !deps.awaitCaptured) return c.json({ Results: results }, 202);
+    await deps.awaitCaptured(queued, CAPTURE_WAIT_MS);
     return c.json({ Results: results }, 200);
   });
 
