@@ -24,6 +24,7 @@ import { captureWaiter } from './outbound/capture-wait.ts';
 import { DeliveryWorker } from './outbound/delivery-worker.ts';
 import { type DkimKey, keyForSender, signMessage } from './outbound/dkim.ts';
 import { loadDkimKeys } from './outbound/dkim-keys.ts';
+import { ReportIntake } from './outbound/report-intake.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
 import type { TlsMode } from './outbound/smtp-client.ts';
 import { queueSubmission } from './outbound/submission.ts';
@@ -226,6 +227,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     }
     let runner: ParseRunner | null = null;
     if (roles.has('worker') && parser) {
+      const reports = new ReportIntake({ storage, logger });
       runner = new ParseRunner({
         storage,
         parser,
@@ -233,6 +235,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         metrics,
         logger,
         tagger: Tagger.fromConfig(config),
+        onSaved: (saved) => reports.inspect(saved),
         // A second batch waits at each worker while the first one's results are saved.
         concurrency: config.parseWorkers * 2,
       });

@@ -2,7 +2,7 @@
 // on the local bus, and (by polling) messages spooled by other nodes sharing the database. A
 // message that cannot be parsed is still saved, with its error, so it stays listed and its raw
 // bytes stay downloadable.
-import type { Envelope } from '../domain/message.ts';
+import type { Envelope, ParsedMessage } from '../domain/message.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { MimeParser } from '../mime/types.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -16,6 +16,11 @@ export interface ParseRunnerDeps {
   events: EventBus;
   /** Gives parsed messages their automatic tags; none when absent. */
   tagger?: Tagger;
+  /**
+   * Told of each batch's parsed messages once they are saved, with their bytes (the delivery
+   * reports about our own mail are read there). Its failures are logged; the parse stays saved.
+   */
+  onSaved?: (saved: { id: string; raw: Uint8Array; parsed: ParsedMessage }[]) => Promise<void>;
   metrics: Metrics;
   logger: Logger;
   /** Batches in flight; about twice the parser's worker count keeps every worker busy. */
@@ -244,6 +249,12 @@ export class ParseRunner {
         }
       }
       logger.debug({ messages: found.length, seconds: perMessage * found.length }, 'messages parsed');
+      if (this.deps.onSaved) {
+        const saved = final.flatMap(({ id, raw, result }) =>
+          result.ok ? [{ id, raw, parsed: result.parsed }] : [],
+        );
+        await this.deps.onSaved(saved).catch((err) => logger.error({ err }, 'after-parse step failed'));
+      }
     } catch (err) {
       // Left pending (parser unavailable, or the save failed): the next poll tries again.
       logger.error({ messages: ids, err }, 'parsing or saving a batch failed; left pending');

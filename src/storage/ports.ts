@@ -169,6 +169,15 @@ export interface OutboundEvent {
   data: Record<string, unknown>;
 }
 
+/** An event added after the fact, with a stable id chosen by its source. */
+export interface LateEvent {
+  id: string;
+  type: string;
+  at: string;
+  deliveryId: string | null;
+  data: Record<string, unknown>;
+}
+
 export interface ClaimRequest {
   owner: string;
   now: string;
@@ -242,6 +251,15 @@ export interface OutboundStore {
   deliveries(query: { state?: DeliveryState; start: number; limit: number }): Promise<DeliveryRecord[]>;
   /** Events of one message, oldest first. */
   events(outboundId: string): Promise<OutboundEvent[]>;
+  /** The message queued with this Message-ID header (angle brackets included), or null. */
+  findByHeaderMessageId(headerMessageId: string): Promise<string | null>;
+  /**
+   * Records events learnt after the fact (a report received, an open, a click). Their ids are
+   * the caller's and stable: an id already recorded is skipped, so the same report read twice
+   * counts once. A `deliveryId` that is not one of the message's deliveries is recorded as null.
+   * Returns how many were new; 0 when there is no such message.
+   */
+  addEvents(outboundId: string, events: readonly LateEvent[]): Promise<number>;
   /** Forgets idempotency keys whose time is up; returns how many. */
   pruneIdempotencyKeys(now: string): Promise<number>;
 

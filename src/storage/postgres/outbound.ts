@@ -19,6 +19,7 @@ import type {
   ClaimedDelivery,
   ClaimRequest,
   EnqueueResult,
+  LateEvent,
   NewOutbound,
   OutboundEvent,
   OutboundStore,
@@ -447,6 +448,39 @@ export class PostgresOutbound implements OutboundStore {
       [query.state ?? null, query.limit, query.start],
     );
     return withRecipients(this.pool, rows);
+  }
+
+  async findByHeaderMessageId(headerMessageId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      'SELECT id FROM outbound WHERE header_message_id = $1 ORDER BY seq DESC LIMIT 1',
+      [headerMessageId],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  async addEvents(outboundId: string, events: readonly LateEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    // One statement: the events in order, each delivery id checked against the message's own.
+    const r = await this.pool.query(
+      `INSERT INTO outbound_events (id, at, type, outbound_seq, delivery_seq, data)
+       SELECT e.id, e.at, e.type, o.seq, d.seq, e.data
+         FROM outbound o
+         CROSS JOIN unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[])
+           WITH ORDINALITY AS e(id, at, type, delivery_id, data, n)
+         LEFT JOIN deliveries d ON d.id = e.delivery_id AND d.outbound_seq = o.seq
+        WHERE o.id = $1
+        ORDER BY e.n
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        outboundId,
+        events.map((e) => e.id),
+        events.map((e) => e.at),
+        events.map((e) => e.type),
+        events.map((e) => e.deliveryId),
+        events.map((e) => JSON.stringify(e.data)),
+      ],
+    );
+    return r.rowCount ?? 0;
   }
 
   async events(outboundId: string): Promise<OutboundEvent[]> {

@@ -12,7 +12,14 @@ import {
 } from '../../domain/delivery.ts';
 import { newMessageId } from '../../domain/ids.ts';
 import type { MessageTemplate } from '../../domain/template.ts';
-import type { AttemptRecord, ClaimedDelivery, ClaimRequest, EnqueueResult, NewOutbound } from '../ports.ts';
+import type {
+  AttemptRecord,
+  ClaimedDelivery,
+  ClaimRequest,
+  EnqueueResult,
+  LateEvent,
+  NewOutbound,
+} from '../ports.ts';
 
 /** No per-domain limit: more than any queue holds. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -233,6 +240,29 @@ export const outboundOps = {
       data: { from: row.state, to: next },
     });
     return deliveryById(db, req.id);
+  },
+
+  addEvents(db: DatabaseSync, req: { outboundId: string; events: readonly LateEvent[] }): number {
+    const message = stmt(db, 'SELECT seq FROM outbound WHERE id = ?').get(req.outboundId) as
+      | { seq: number }
+      | undefined;
+    if (!message) return 0;
+    const delivery = stmt(db, 'SELECT seq FROM deliveries WHERE id = ? AND outbound_seq = ?');
+    const insert = stmt(
+      db,
+      `INSERT INTO outbound_events (id, at, type, outbound_seq, delivery_seq, data) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    let added = 0;
+    for (const e of req.events) {
+      const d = e.deliveryId
+        ? (delivery.get(e.deliveryId, message.seq) as { seq: number } | undefined)
+        : undefined;
+      added += Number(
+        insert.run(e.id, e.at, e.type, message.seq, d?.seq ?? null, JSON.stringify(e.data)).changes,
+      );
+    }
+    return added;
   },
 
   suppress(db: DatabaseSync, e: Suppression): void {

@@ -8,6 +8,7 @@ import type {
   ClaimedDelivery,
   ClaimRequest,
   EnqueueResult,
+  LateEvent,
   NewOutbound,
   OutboundEvent,
   OutboundStore,
@@ -193,6 +194,19 @@ export class SqliteOutbound implements OutboundStore {
       `SELECT ${DELIVERY_COLUMNS} FROM ${DELIVERY_FROM} ${where} ORDER BY d.seq DESC LIMIT ? OFFSET ?`,
     ).all(...params, query.limit, query.start) as unknown as DeliveryRow[];
     return withRecipients(this.db, rows);
+  }
+
+  async findByHeaderMessageId(headerMessageId: string): Promise<string | null> {
+    const row = stmt(
+      this.db,
+      'SELECT id FROM outbound WHERE header_message_id = ? ORDER BY seq DESC LIMIT 1',
+    ).get(headerMessageId) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
+  async addEvents(outboundId: string, events: readonly LateEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    return this.writer.run('addEvents', { outboundId, events });
   }
 
   async events(outboundId: string): Promise<OutboundEvent[]> {

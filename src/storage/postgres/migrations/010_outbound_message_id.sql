@@ -1,0 +1,3 @@
+-- Reports about our mail (DSNs, ARF complaints) name the original by its Message-ID: find it by
+-- that (SQLite 007).
+CREATE INDEX outbound_header_message_id ON outbound (header_message_id);
