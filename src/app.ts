@@ -28,6 +28,7 @@ import { ReportIntake } from './outbound/report-intake.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
 import type { TlsMode } from './outbound/smtp-client.ts';
 import { queueSubmission } from './outbound/submission.ts';
+import { trackingFromConfig } from './outbound/tracking.ts';
 import type { Transport } from './outbound/transport.ts';
 import { CaptureTransport } from './outbound/transports/capture.ts';
 import { MxTransport } from './outbound/transports/mx.ts';
@@ -190,6 +191,8 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
 
   // Keys first: a bad --dkim-keys entry stops the start before anything listens.
   const dkimKeys = loadDkimKeys(config.dkimKeys);
+  // Checked at start: a tracking setting without its URL or key stops the server here.
+  const tracking = trackingFromConfig(config);
   const { storage, warnings } = await openStorage(config, metrics);
   closers.unshift(() => storage.close());
   logger.info(
@@ -275,6 +278,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
       const send: SendServiceDeps = {
         ...queueing,
         limits: { maxRecipients: config.maxRecipients, maxBytes: config.maxMessageSize },
+        tracking,
         ...(config.outboundTransport === 'capture' ? { awaitCaptured: captureWaiter(storage, events) } : {}),
       };
       const app = createHttpApp({

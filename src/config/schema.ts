@@ -444,6 +444,31 @@ export const SETTINGS = [
     doc: 'A message still undelivered this long after it was queued expires (Postfix maximal_queue_lifetime, 5 days).',
   },
   {
+    key: 'trackingUrl',
+    type: 'string',
+    default: '',
+    doc: "Public base URL recipients reach this server's /t/ paths at (open pixel, click redirects), e.g. https://mail.example.com; empty turns tracking off.",
+  },
+  {
+    key: 'trackingSecret',
+    type: 'string',
+    default: '',
+    secret: true,
+    doc: 'Key (32+ characters, the same on every node) that signs tracking links, so they cannot be forged or used as an open redirect.',
+  },
+  {
+    key: 'trackOpens',
+    type: 'bool',
+    default: false,
+    doc: 'Add the open pixel to the HTML of sent messages that do not say otherwise (Tracking.Opens); needs --tracking-url.',
+  },
+  {
+    key: 'trackClicks',
+    type: 'bool',
+    default: false,
+    doc: 'Send the web links of sent HTML through signed click redirects unless a message says otherwise (Tracking.Clicks); needs --tracking-url.',
+  },
+  {
     key: 'logLevel',
     type: 'enum',
     default: 'info',

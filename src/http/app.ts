@@ -17,6 +17,7 @@ import { batchBodyLimit, sendBodyLimit } from './routes/send/schema.ts';
 import { suppressionRoutes } from './routes/suppressions/routes.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
 import { templateRoutes } from './routes/templates/routes.ts';
+import { trackingRoutes } from './routes/tracking/routes.ts';
 import { uiRoutes } from './routes/ui/routes.ts';
 import { viewRoutes } from './routes/view/routes.ts';
 
@@ -53,6 +54,14 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   );
   app.route('/', viewRoutes(deps));
   app.route('/', healthRoutes(deps));
+  app.route(
+    '/',
+    trackingRoutes({
+      queue: deps.storage.outbound,
+      tracking: deps.send.tracking ?? null,
+      now: deps.send.now,
+    }),
+  );
   app.route('/', uiRoutes({}));
 
   app.notFound((c) => {

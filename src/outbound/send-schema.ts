@@ -96,6 +96,18 @@ export const sendRequestSchema = z
       .refine((m) => Object.keys(m).length <= 20, 'at most 20 keys')
       .optional()
       .describe('Mailroom: your own values, kept with the message and returned with its status (never sent)'),
+    Tracking: z
+      .strictObject({
+        Opens: z.boolean().optional().describe('Add the open pixel (message:opened events)'),
+        Clicks: z
+          .boolean()
+          .optional()
+          .describe('Send web links through click redirects (message:clicked events)'),
+      })
+      .optional()
+      .describe(
+        "Mailroom: track this message's HTML; each field not given follows --track-opens / --track-clicks",
+      ),
   })
   .superRefine((r, ctx) => {
     if (r.Template === undefined) {

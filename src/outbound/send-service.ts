@@ -7,6 +7,7 @@ import type { NewOutbound, OutboundStore } from '../storage/ports.ts';
 import { type ComposeLimits, CompositionError, composeMessage } from './compose.ts';
 import type { SendRequest } from './send-schema.ts';
 import { renderTemplate } from './templates.ts';
+import { type TrackingSettings, trackHtml } from './tracking.ts';
 
 /** How long an Idempotency-Key is remembered (as Stripe and the IETF draft suggest: a day). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -21,6 +22,8 @@ export interface SendServiceDeps {
   now: () => number;
   /** Signs the composed message for its From domain, when a key covers it (DKIM). */
   sign?: (raw: Buffer, from: string) => Promise<Buffer>;
+  /** Open and click tracking, when configured (--tracking-url); null or absent: off. */
+  tracking?: TrackingSettings | null;
   /** Told about each newly queued message (wakes the local delivery worker). */
   onQueued: (id: string) => void;
   /**
@@ -61,13 +64,28 @@ async function withTemplate(deps: SendServiceDeps, req: SendRequest): Promise<Se
   return { ...rest, Subject: r.subject, Text: r.text, HTML: r.html };
 }
 
+/** The request with its HTML tracked as it asks, or as configured when it does not say. */
+function withTracking(deps: SendServiceDeps, req: SendRequest, id: string): SendRequest {
+  const t = deps.tracking ?? null;
+  const asked = req.Tracking?.Opens === true || req.Tracking?.Clicks === true;
+  if (!t) {
+    if (asked)
+      throw new CompositionError('Tracking', 'Tracking is not configured on this server (--tracking-url)');
+    return req;
+  }
+  const choice = { opens: req.Tracking?.Opens ?? t.opens, clicks: req.Tracking?.Clicks ?? t.clicks };
+  if (req.HTML === undefined || (!choice.opens && !choice.clicks)) return req;
+  return { ...req, HTML: trackHtml(req.HTML, id, t, choice) };
+}
+
 export async function sendMessage(
   deps: SendServiceDeps,
   req: SendRequest,
   ctx: SendContext,
 ): Promise<SendOutcome> {
   const now = deps.now();
-  const composed = await composeMessage(await withTemplate(deps, req), {
+  const id = newMessageId();
+  const composed = await composeMessage(withTracking(deps, await withTemplate(deps, req), id), {
     hostname: deps.hostname,
     now: new Date(now),
     limits: deps.limits,
@@ -77,7 +95,7 @@ export async function sendMessage(
   const queuedAt = new Date(now).toISOString();
   const sendAt = scheduledTime(req.SendAt, now);
   const message: NewOutbound = {
-    id: newMessageId(),
+    id,
     mailFrom: composed.envelope.from,
     rcptTo: composed.envelope.to,
     raw,

@@ -2,7 +2,9 @@
 // the delivery record, each domain's state and reply, and the events, from /api/v1/outbound/{ID}.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import nodemailer from 'nodemailer';
 import type { Browser } from 'playwright-core';
+import { postfixDsn } from '../helpers/report-fixtures.ts';
 import {
   collectErrors,
   launchBrowser,
@@ -51,10 +53,36 @@ describe('delivery record in the web inbox (Chromium)', () => {
     assert.equal(await delivery.locator('.badge', { hasText: 'delivered' }).count(), 2);
     await delivery.locator('.events li', { hasText: 'delivery:delivered' }).first().waitFor();
     assert.match(await delivery.locator('.events').innerText(), /message:queued/);
+    // A DSN about it comes back by SMTP: the bounce shows in the events, with who and why.
+    const outbound = (await (await fetch(`${srv.base}/api/v1/outbound/${ID}`)).json()) as {
+      MessageID: string;
+    };
+    const dsn = postfixDsn(
+      outbound.MessageID,
+      'ann@one.example',
+      '550 5.1.1 <ann@one.example>: User unknown',
+    );
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: srv.mailroom.smtpPort,
+      ignoreTLS: true,
+    });
+    await transport.sendMail({
+      envelope: { from: 'mailer-daemon@one.example', to: ['orders@shop.example'] },
+      raw: dsn.replace(/\r?\n/g, '\r\n'),
+    });
+    transport.close();
+    await waitForCount(srv.base, 2);
+    await page.reload();
+    await page.locator('#tab-envelope').click();
+    const bounced = page.getByTestId('delivery').locator('.events li', { hasText: 'delivery:bounced' });
+    await bounced.waitFor();
+    assert.match(await bounced.innerText(), /ann@one\.example: 550 5\.1\.1/);
+    await bounced.scrollIntoViewIfNeeded();
     await screenshot(page, 'message-envelope-delivery');
     // A message that came in over SMTP has no delivery record, and shows none.
     await sendMail(srv.mailroom.smtpPort, { subject: 'Arrived over SMTP', text: 'hello' });
-    await waitForCount(srv.base, 2);
+    await waitForCount(srv.base, 3);
     await page.goto(`${srv.base}/`);
     await page.locator('.row[data-id]', { hasText: 'Arrived over SMTP' }).click();
     await page.locator('#tab-envelope').click();

@@ -7,8 +7,11 @@
 //      CSRF → 403. WebSocket handshakes must carry a same-origin Origin (cross-site WebSocket
 //      hijacking) → 403.
 //   3. Credentials: basic auth against the htpasswd file or a bearer token, whenever either is
-//      configured → 401 with a challenge, so browsers prompt.
-//   4. Probes (GET/HEAD /livez and /readyz) skip all three: they reveal nothing.
+//      configured → 401 with a challenge, so browsers prompt. A bearer token is checked against
+//      the configured tokens, then the stored API keys (api-key-cache.ts); stored keys alone
+//      satisfy a server that must have credentials, but never switch credentials off or on.
+//   4. Probes (GET/HEAD /livez and /readyz) and tracking links (/t/o/, /t/c/) skip all three:
+//      they reveal nothing.
 // Credentials are never logged nor echoed; a successful basic-auth check is cached briefly under an
 // HMAC of the header, so bcrypt/scrypt runs once per client and minute rather than per request.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -104,6 +107,14 @@ const BASIC_CACHE_MAX = 1024;
 
 const REALM = 'Mailroom';
 const PROBE_PATHS = new Set(['/livez', '/readyz']);
+/**
+ * Open pixels and click redirects (routes/tracking) are fetched by recipients' mail programs, with
+ * no credentials and under the public host name: they pass like probes. Each checks its own HMAC
+ * signature and reveals nothing but an image or the redirect the signature was made for.
+ */
+function isTrackingPath(path: string): boolean {
+  return path.startsWith('/t/o/') || path.startsWith('/t/c/');
+}
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Content types a cross-origin page may send without a CORS preflight (Fetch standard). */
 const SIMPLE_CONTENT_TYPES = new Set([
@@ -462,7 +473,11 @@ export async function createAccessPolicy(
 
   async function decide(f: RequestFacts, upgrade: boolean): Promise<Decision> {
     const method = f.method.toUpperCase();
-    if (!upgrade && (method === 'GET' || method === 'HEAD') && PROBE_PATHS.has(f.path)) {
+    if (
+      !upgrade &&
+      (method === 'GET' || method === 'HEAD') &&
+      (PROBE_PATHS.has(f.path) || isTrackingPath(f.path))
+    ) {
       return { ok: true, principal: ANONYMOUS };
     }
     const host = f.host === undefined ? null : parseHostValue(f.host);

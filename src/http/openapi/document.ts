@@ -417,6 +417,36 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get',
+    path: '/t/o/{ID}/{Signature}.gif',
+    operationId: 'TrackOpen',
+    summary:
+      'Open pixel of a tracked message: records message:opened (no credentials; a wrong signature is a 404)',
+    tag: 'tracking',
+    path_params: {
+      ID: z.string().describe('Outbound message ID'),
+      Signature: z.string().describe('HMAC of the message ID (--tracking-secret)'),
+    },
+    responses: {
+      200: { description: 'A 1×1 transparent GIF', content: { 'image/gif': undefined } },
+      404: notFound,
+    },
+  },
+  {
+    method: 'get',
+    path: '/t/c/{ID}/{Signature}',
+    operationId: 'TrackClick',
+    summary:
+      'Click redirect of a tracked link: records message:clicked and redirects (no credentials; never to a URL it did not sign)',
+    tag: 'tracking',
+    path_params: {
+      ID: z.string().describe('Outbound message ID'),
+      Signature: z.string().describe('HMAC of the message ID and the target URL'),
+    },
+    query: z.object({ u: z.string().describe('The target URL') }),
+    responses: { 302: { description: 'Redirect to the signed URL' }, 404: notFound },
+  },
+  {
+    method: 'get',
     path: '/api/v1/openapi.json',
     operationId: 'OpenAPI',
     summary: 'This document',

@@ -54,7 +54,11 @@ export const outboundMessage = z.object({
   Events: z.array(
     z.object({
       ID: z.string().describe('Stable event ID'),
-      Type: z.string().describe('message:queued, delivery:attempted|deferred|delivered|bounced|expired, …'),
+      Type: z
+        .string()
+        .describe(
+          'message:queued, delivery:attempted|deferred|delivered|bounced|delayed|suppressed|expired|held|released|retried|cancelled, message:opened|clicked|complained',
+        ),
       At: z.string(),
       DeliveryID: z.string().nullable(),
       Data: z.record(z.string(), z.unknown()),

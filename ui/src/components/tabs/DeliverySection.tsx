@@ -13,6 +13,17 @@ const STATE_BADGE: Record<string, string> = {
   deferred: 'badge-warn',
 };
 
+/** One line on what an event learnt: who and what a report said, which link was clicked. */
+function eventDetail(data: Record<string, unknown>): string {
+  const text = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : '');
+  if (data.via === 'dsn') return [text('recipient'), text('reply')].filter(Boolean).join(': ');
+  if (data.via === 'arf') {
+    const who = Array.isArray(data.recipients) ? data.recipients.join(', ') : '';
+    return [`${text('feedbackType')} report`, text('userAgent'), who].filter(Boolean).join(' · ');
+  }
+  return text('url') || text('userAgent');
+}
+
 export function DeliverySection({ id }: { id: string }) {
   const res = useAsync((signal) => getOutbound(id, signal), [id]);
   if (res.state === 'loading') return <Loading label="Loading the delivery record…" />;
@@ -67,6 +78,11 @@ export function DeliverySection({ id }: { id: string }) {
             <span class="muted" title={e.At}>
               {formatFullTime(e.At)}
             </span>
+            {eventDetail(e.Data) && (
+              <div class="muted">
+                <SafeText text={eventDetail(e.Data)} />
+              </div>
+            )}
           </li>
         ))}
       </ol>
