@@ -37,6 +37,8 @@ export interface SendRequest {
   SendAt?: string;
   /** Your own values, kept with the message and returned with its status; never sent. */
   Metadata?: Record<string, string>;
+  /** Open pixel and click redirects in the HTML (the server needs --tracking-url); unset follows its defaults. */
+  Tracking?: { Opens?: boolean; Clicks?: boolean };
 }
 
 export interface Problem {
