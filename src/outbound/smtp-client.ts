@@ -3,8 +3,14 @@
 // replies mean for each recipient. Remote servers may be hostile or broken: every attempt has an
 // overall deadline and a cap on the bytes it will read, so a tarpit or an endless multi-line
 // reply ends the attempt (deferred) instead of holding a worker slot or growing memory.
+//
+// Internationalized mail (RFC 6531): an envelope domain goes out as A-labels, which any server
+// takes; a non-ASCII local part, or UTF-8 in an address header, needs the server's SMTPUTF8. A
+// server that does not offer it is not sent such a message at all (RFC 6531 §3.2): those
+// recipients fail for good with a reply of our own, before MAIL FROM.
 import net from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { checkAddress } from './addresses.ts';
 import type { RecipientResult, TransportResult } from './transport.ts';
 
 export type TlsMode = 'implicit' | 'starttls' | 'opportunistic' | 'none';
@@ -158,6 +164,108 @@ function fromInfo(
   return { results, reply: info.response };
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * An envelope address as sent: a domain in Unicode (U-labels) as A-labels (RFC 5890), so that it
+ * needs no SMTPUTF8. An ASCII domain, or an address that does not check, goes as it is.
+ */
+export function wireAddress(address: string): string {
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  if (!address.includes('@') || !NON_ASCII.test(domain)) return address;
+  const checked = checkAddress(address);
+  return checked.ok ? checked.value.address : address;
+}
+
+/** The header fields that hold addresses (RFC 5322 §3.6.2, §3.6.3, §3.6.6). */
+const ADDRESS_FIELDS = /^(?:from|sender|reply-to|to|cc|bcc|resent-(?:from|sender|to|cc|bcc)):/i;
+
+/** Some address header of the message holds UTF-8 (RFC 6532), which only SMTPUTF8 may carry. */
+export function utf8InAddressHeaders(raw: Uint8Array): boolean {
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const end = bytes.indexOf('\r\n\r\n');
+  const head = bytes.subarray(0, end < 0 ? bytes.length : end).toString('latin1');
+  if (!NON_ASCII.test(head)) return false;
+  // One entry per field: a folded line belongs to the field above it.
+  return head.split(/\r\n(?![ \t])/).some((field) => ADDRESS_FIELDS.test(field) && NON_ASCII.test(field));
+}
+
+/** Our reply for a recipient not sent to a server without SMTPUTF8 (RFC 6531 §3.2; X.6.7 of RFC 5248). */
+export function noSmtpUtf8Reply(what: string): string {
+  return `553 5.6.7 remote server does not support SMTPUTF8 (RFC 6531), needed for ${what}`;
+}
+
+/**
+ * Whether the server's EHLO advertised an extension. nodemailer keeps the list on the connection
+ * without exporting it; the SMTPUTF8 tests fail if that ever changes.
+ */
+function advertises(conn: SMTPConnection, extension: string): boolean {
+  const kept = (conn as unknown as { _supportedExtensions?: string[] })._supportedExtensions;
+  return kept?.includes(extension) ?? false;
+}
+
+/**
+ * Makes MAIL FROM carry SMTPUTF8. nodemailer adds it itself only for a non-ASCII envelope
+ * address, not for UTF-8 in the headers alone; it writes every command through _sendCommand.
+ */
+function requestSmtpUtf8(conn: SMTPConnection): void {
+  const c = conn as unknown as { _sendCommand(command: string, log?: string): void };
+  const send = c._sendCommand.bind(conn);
+  c._sendCommand = (command, log) =>
+    send(
+      /^MAIL FROM:/i.test(command) && !/ SMTPUTF8\b/i.test(command) ? `${command} SMTPUTF8` : command,
+      log,
+    );
+}
+
+/** How one transaction goes with this server, as far as SMTPUTF8 is concerned. */
+interface Utf8Plan {
+  /** MAIL FROM as sent (domain as A-labels). */
+  mailFrom: string;
+  /** The recipients sent to: the address on the wire, and its place in the job. */
+  sent: { wire: string; index: number }[];
+  /** The results of the recipients this server is not sent, by their place in the job. */
+  refused: Map<number, RecipientResult>;
+  /** MAIL FROM must carry the SMTPUTF8 parameter. */
+  param: boolean;
+}
+
+/**
+ * Without SMTPUTF8 nothing that needs it is sent (RFC 6531 §3.2): a recipient whose local part is
+ * not ASCII fails here, and so does every recipient when the sender or an address header needs it.
+ */
+function planUtf8(message: SmtpMessage, offered: boolean): Utf8Plan {
+  const mailFrom = wireAddress(message.mailFrom);
+  const whole = NON_ASCII.test(mailFrom)
+    ? 'the sender address'
+    : utf8InAddressHeaders(message.raw)
+      ? 'an address header'
+      : null;
+  const plan: Utf8Plan = { mailFrom, sent: [], refused: new Map(), param: false };
+  message.recipients.forEach((address, index) => {
+    const wire = wireAddress(address);
+    const needs = whole !== null || NON_ASCII.test(wire);
+    if (needs && !offered) {
+      const reply = noSmtpUtf8Reply(whole ?? 'the recipient address');
+      plan.refused.set(index, { address, outcome: 'bounced', reply });
+      return;
+    }
+    plan.param ||= needs;
+    plan.sent.push({ wire, index });
+  });
+  return plan;
+}
+
+/** Every recipient's result: the server's for those sent (told by the job's address), else ours. */
+function combine(message: SmtpMessage, plan: Utf8Plan, remote: TransportResult | null): TransportResult {
+  const answered = new Map(plan.sent.map((s, k) => [s.index, remote?.results[k]]));
+  const results = message.recipients.map((address, i): RecipientResult => {
+    const r = plan.refused.get(i) ?? answered.get(i)!;
+    return { ...r, address };
+  });
+  return { results, reply: remote?.reply ?? results[0]?.reply ?? '' };
+}
+
 /**
  * Runs one transaction. Resolves with a result for every recipient whenever the remote answered;
  * rejects with SmtpAttemptError when there was no conversation to speak of.
@@ -227,10 +335,17 @@ export async function deliverOverSmtp(
         return allDeferred(message.recipients, e.response ?? `454 4.7.0 ${e.message}`);
       }
     }
+    const plan = planUtf8(message, advertises(c, 'SMTPUTF8'));
+    if (plan.sent.length === 0) {
+      c.quit();
+      return combine(message, plan, null);
+    }
+    if (plan.param) requestSmtpUtf8(c);
+    const wire = plan.sent.map((r) => r.wire);
     // The null reverse-path (a DSN) is MAIL FROM:<>, which nodemailer writes for `false`.
     const envelope: SMTPConnection.Envelope = {
-      from: message.mailFrom === '' ? false : message.mailFrom,
-      to: message.recipients,
+      from: plan.mailFrom === '' ? false : plan.mailFrom,
+      to: wire,
       size: message.raw.byteLength,
     };
     try {
@@ -238,12 +353,12 @@ export async function deliverOverSmtp(
         c.send(envelope, Buffer.from(message.raw), (err, info) => done(err, info)),
       );
       c.quit();
-      return fromInfo(info, message.recipients, classify);
+      return combine(message, plan, fromInfo(info, wire, classify));
     } catch (err) {
       if (err instanceof SmtpAttemptError) throw err;
-      const result = fromError(err as SMTPConnection.SMTPError, message.recipients, classify, c);
+      const result = fromError(err as SMTPConnection.SMTPError, wire, classify, c);
       c.close();
-      return result;
+      return combine(message, plan, result);
     }
   } finally {
     clearTimeout(deadline);

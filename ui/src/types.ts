@@ -124,5 +124,11 @@ export interface Outbound {
     LastReply: string | null;
     Recipients: { Address: string; State: string; Reply: string | null }[];
   }[];
-  Events: { ID: string; Type: string; At: string; DeliveryID: string | null }[];
+  Events: {
+    ID: string;
+    Type: string;
+    At: string;
+    DeliveryID: string | null;
+    Data: Record<string, unknown>;
+  }[];
 }

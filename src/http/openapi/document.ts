@@ -218,7 +218,7 @@ export const OPERATIONS: Operation[] = [
     method: 'put',
     path: '/api/v1/templates/{Name}',
     operationId: 'SaveTemplate',
-    summary: 'Create or replace a template (Handlebars); refused when a part does not compile',
+    summary: 'Create or replace a template (Handlebars or Liquid); refused when a part does not compile',
     tag: 'templates',
     path_params: { Name: templateName },
     body: templateBody,

@@ -162,6 +162,7 @@ interface TemplateRow {
   text_body: string;
   html_body: string;
   updated_at: Date;
+  engine: NonNullable<MessageTemplate['engine']>;
 }
 
 function toTemplate(r: TemplateRow): MessageTemplate {
@@ -170,6 +171,7 @@ function toTemplate(r: TemplateRow): MessageTemplate {
     subject: r.subject,
     text: r.text_body,
     html: r.html_body,
+    engine: r.engine,
     updatedAt: r.updated_at.toISOString(),
   };
 }
@@ -381,10 +383,11 @@ export class PostgresOutbound implements OutboundStore {
 
   async saveTemplate(t: MessageTemplate): Promise<void> {
     await this.pool.query(
-      `INSERT INTO templates (name, subject, text_body, html_body, updated_at) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO templates (name, subject, text_body, html_body, engine, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (name) DO UPDATE SET subject = EXCLUDED.subject, text_body = EXCLUDED.text_body,
-         html_body = EXCLUDED.html_body, updated_at = EXCLUDED.updated_at`,
-      [t.name, t.subject, t.text, t.html, t.updatedAt],
+         html_body = EXCLUDED.html_body, engine = EXCLUDED.engine, updated_at = EXCLUDED.updated_at`,
+      [t.name, t.subject, t.text, t.html, t.engine ?? 'handlebars', t.updatedAt],
     );
   }
 

@@ -283,10 +283,10 @@ export const outboundOps = {
   saveTemplate(db: DatabaseSync, t: MessageTemplate): void {
     stmt(
       db,
-      `INSERT INTO templates (name, subject, text_body, html_body, updated_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO templates (name, subject, text_body, html_body, engine, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET subject = excluded.subject, text_body = excluded.text_body,
-         html_body = excluded.html_body, updated_at = excluded.updated_at`,
-    ).run(t.name, t.subject, t.text, t.html, t.updatedAt);
+         html_body = excluded.html_body, engine = excluded.engine, updated_at = excluded.updated_at`,
+    ).run(t.name, t.subject, t.text, t.html, t.engine ?? 'handlebars', t.updatedAt);
   },
 
   deleteTemplate(db: DatabaseSync, name: string): boolean {

@@ -40,10 +40,18 @@ interface TemplateRow {
   text_body: string;
   html_body: string;
   updated_at: string;
+  engine: NonNullable<MessageTemplate['engine']>;
 }
 
 function toTemplate(r: TemplateRow): MessageTemplate {
-  return { name: r.name, subject: r.subject, text: r.text_body, html: r.html_body, updatedAt: r.updated_at };
+  return {
+    name: r.name,
+    subject: r.subject,
+    text: r.text_body,
+    html: r.html_body,
+    engine: r.engine,
+    updatedAt: r.updated_at,
+  };
 }
 
 interface SuppressionRow {

@@ -1,7 +1,12 @@
 // Stored message templates: create or replace, list, read, delete, and preview with sample data.
 import { Hono } from 'hono';
 import type { MessageTemplate } from '../../../domain/template.ts';
-import { checkTemplate, renderTemplate, TemplateError } from '../../../outbound/templates.ts';
+import {
+  checkTemplate,
+  renderTemplate,
+  TemplateError,
+  TemplateRenderError,
+} from '../../../outbound/templates.ts';
 import type { OutboundStore } from '../../../storage/ports.ts';
 import type { AppEnv } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
@@ -9,7 +14,14 @@ import { readJsonBody, validate } from '../../validate.ts';
 import { previewBody, templateBody, templateName } from './schema.ts';
 
 function present(t: MessageTemplate) {
-  return { Name: t.name, Subject: t.subject, Text: t.text, HTML: t.html, UpdatedAt: t.updatedAt };
+  return {
+    Name: t.name,
+    Subject: t.subject,
+    Text: t.text,
+    HTML: t.html,
+    Engine: t.engine ?? 'handlebars',
+    UpdatedAt: t.updatedAt,
+  };
 }
 
 export function templateRoutes(deps: { queue: OutboundStore; now: () => number }): Hono<AppEnv> {
@@ -35,11 +47,13 @@ export function templateRoutes(deps: { queue: OutboundStore; now: () => number }
       subject: body.Subject,
       text: body.Text,
       html: body.HTML,
+      engine: body.Engine,
       updatedAt: new Date(deps.now()).toISOString(),
     };
     try {
       checkTemplate(t);
     } catch (err) {
+      // The message names the part and, where the engine says, the line and column in it.
       if (err instanceof TemplateError)
         throw new HttpProblem('bad-request', `The template does not compile: ${err.message}`);
       throw err;
@@ -58,7 +72,14 @@ export function templateRoutes(deps: { queue: OutboundStore; now: () => number }
   app.post('/templates/:name/preview', async (c) => {
     const t = await find(c.req.param('name'));
     const { Data } = validate(previewBody, (await readJsonBody(c.req)) ?? {}, 'preview');
-    const r = renderTemplate(t, Data);
+    let r: ReturnType<typeof renderTemplate>;
+    try {
+      r = renderTemplate(t, Data);
+    } catch (err) {
+      // A limit reached with this data: the same refusal a send with it gets.
+      if (err instanceof TemplateRenderError) throw new HttpProblem('bad-request', err.message);
+      throw err;
+    }
     return c.json({ Subject: r.subject, Text: r.text, HTML: r.html });
   });
 

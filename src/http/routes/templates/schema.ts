@@ -1,21 +1,33 @@
 // Schemas of the template endpoints (Mailroom's own).
 import { z } from 'zod';
 import { TEMPLATE_NAME } from '../../../domain/template.ts';
+import { MAX_TEMPLATE_SOURCE, TEMPLATE_ENGINES } from '../../../outbound/templates.ts';
 
 export const templateName = z
   .string()
   .regex(TEMPLATE_NAME, 'letters, digits, . _ - (at most 64, starting with a letter or digit)')
   .describe('Template name');
 
+export const templateEngine = z
+  .enum(TEMPLATE_ENGINES)
+  .describe('The language of Subject, Text and HTML: Handlebars ({{x}}) or Liquid ({{ x }}, {% for %})');
+
 export const templateBody = z
   .strictObject({
-    Subject: z.string().min(1).max(998).describe('Handlebars source of the subject'),
-    Text: z.string().max(5_000_000).default('').describe('Handlebars source of the text body'),
+    Subject: z.string().min(1).max(998).describe('Source of the subject (never HTML-escaped)'),
+    Text: z
+      .string()
+      .max(MAX_TEMPLATE_SOURCE)
+      .default('')
+      .describe('Source of the text body (never HTML-escaped)'),
     HTML: z
       .string()
-      .max(5_000_000)
+      .max(MAX_TEMPLATE_SOURCE)
       .default('')
-      .describe('Handlebars source of the HTML body ({{x}} is HTML-escaped)'),
+      .describe(
+        'Source of the HTML body: every value is HTML-escaped unless marked raw ({{{x}}} in Handlebars, {{ x | raw }} in Liquid)',
+      ),
+    Engine: templateEngine.default('handlebars'),
   })
   .refine((t) => t.Text !== '' || t.HTML !== '', 'a template needs Text, HTML or both');
 
@@ -28,6 +40,7 @@ export const template = z.object({
   Subject: z.string(),
   Text: z.string(),
   HTML: z.string(),
+  Engine: templateEngine,
   UpdatedAt: z.string(),
 });
 
