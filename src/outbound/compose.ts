@@ -31,8 +31,6 @@ export interface ComposedMessage {
   envelope: { from: string; to: string[] };
   /** The Message-ID header value, angle brackets included. */
   messageId: string;
-  /** Some envelope address needs SMTPUTF8 (RFC 6531). */
-  smtputf8: boolean;
 }
 
 /** A request the composer refuses: 400 for invalid content, 413 for a message over the size limit. */
@@ -106,8 +104,8 @@ export async function composeMessage(req: SendRequest, opts: ComposeOptions): Pr
     newline: 'win',
   });
   checkSize(raw.length, opts.limits.maxBytes);
-  const smtputf8 = [envelope.from, ...envelope.to].some((a) => /[^\x00-\x7f]/.test(a));
-  return { raw, envelope, messageId, smtputf8 };
+  // Whether it needs SMTPUTF8 is decided at delivery, from the bytes (smtp-client.ts).
+  return { raw, envelope, messageId };
 }
 
 /** Every check that needs no composing; returns the composer input and the SMTP envelope. */

@@ -8,6 +8,7 @@ import {
   composeMessage,
 } from '../../src/outbound/compose.ts';
 import { type SendRequest, sendRequestSchema } from '../../src/outbound/send-schema.ts';
+import { utf8InAddressHeaders } from '../../src/outbound/smtp-client.ts';
 
 const NOW = new Date('2024-05-06T07:08:09Z');
 // A 1x1 transparent PNG.
@@ -97,7 +98,8 @@ describe('composeMessage output', () => {
     assert.equal(email.date, NOW.toISOString());
     assert.equal(email.messageId, message.messageId);
     assert.match(message.messageId, /^<[0-9a-f-]{36}@mx\.mailroom\.example>$/);
-    assert.equal(message.smtputf8, false);
+    // Display names go out as encoded-words: nothing here needs SMTPUTF8 on the way out.
+    assert.equal(utf8InAddressHeaders(message.raw), false);
   });
 
   it('keeps Bcc out of the headers but puts it in the envelope, deduplicated in order', async () => {
@@ -132,13 +134,13 @@ describe('composeMessage output', () => {
       { name: '', address: 'ann@xn--bcher-kva.example' },
       { name: '', address: 'bob@xn--bcher-kva.example' },
     ]);
-    assert.equal(message.smtputf8, false);
+    assert.equal(utf8InAddressHeaders(message.raw), false);
   });
 
-  it('flags a UTF-8 local part as needing SMTPUTF8', async () => {
+  it('writes a UTF-8 local part as it is, which delivery then sends only with SMTPUTF8', async () => {
     const { message } = await composeAndParse(request({ To: [{ Email: 'søren@example.com' }] }));
     assert.deepEqual(message.envelope.to, ['søren@example.com']);
-    assert.equal(message.smtputf8, true);
+    assert.equal(utf8InAddressHeaders(message.raw), true);
   });
 
   it('attaches files and inline images with their exact bytes', async () => {
