@@ -134,6 +134,7 @@ export class DeliveryWorker {
     if (this.timer) clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
     this.abort.abort();
+    this.o.transport.close?.();
   }
 
   private async tick(): Promise<void> {

@@ -4,6 +4,13 @@
 // overall deadline and a cap on the bytes it will read, so a tarpit or an endless multi-line
 // reply ends the attempt (deferred) instead of holding a worker slot or growing memory.
 //
+// Connections are reused, as Postfix's connection cache does: after a transaction the session goes
+// back to an SmtpSessionCache (per server, TLS mode and credentials) for the next delivery to the
+// same place, which then skips the connect, greeting, EHLO, STARTTLS and AUTH round trips. A cached
+// session lives at most `idleMs` unused and `maxAgeMs` in all; a reused session the server dropped
+// meanwhile is replaced by a new one when the server answered nothing in the attempt (so it never
+// said 354, and has none of the message: no duplicate).
+//
 // Internationalized mail (RFC 6531): an envelope domain goes out as A-labels, which any server
 // takes; a non-ASCII local part, or UTF-8 in an address header, needs the server's SMTPUTF8. A
 // server that does not offer it is not sent such a message at all (RFC 6531 §3.2): those
@@ -60,14 +67,14 @@ export const byReplyCode: Classify = (reply) => (/^5\d\d/.test(reply.trim()) ? '
 /** Thrown when the attempt could not be made at all (connection, TLS, deadline): every recipient waits. */
 export class SmtpAttemptError extends Error {}
 
-function openSocket(target: SmtpTarget, limits: SmtpLimits, onFlood: () => void): Promise<net.Socket> {
+function openSocket(
+  target: SmtpTarget,
+  limits: SmtpLimits,
+  onData: (bytes: number) => void,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: target.host, port: target.port });
-    let read = 0;
-    socket.on('data', (chunk: Buffer) => {
-      read += chunk.length;
-      if (read > limits.maxReadBytes) onFlood();
-    });
+    socket.on('data', (chunk: Buffer) => onData(chunk.length));
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new SmtpAttemptError(`connecting to ${target.host}:${target.port} timed out`));
@@ -204,20 +211,6 @@ function advertises(conn: SMTPConnection, extension: string): boolean {
   return kept?.includes(extension) ?? false;
 }
 
-/**
- * Makes MAIL FROM carry SMTPUTF8. nodemailer adds it itself only for a non-ASCII envelope
- * address, not for UTF-8 in the headers alone; it writes every command through _sendCommand.
- */
-function requestSmtpUtf8(conn: SMTPConnection): void {
-  const c = conn as unknown as { _sendCommand(command: string, log?: string): void };
-  const send = c._sendCommand.bind(conn);
-  c._sendCommand = (command, log) =>
-    send(
-      /^MAIL FROM:/i.test(command) && !/ SMTPUTF8\b/i.test(command) ? `${command} SMTPUTF8` : command,
-      log,
-    );
-}
-
 /** How one transaction goes with this server, as far as SMTPUTF8 is concerned. */
 interface Utf8Plan {
   /** MAIL FROM as sent (domain as A-labels). */
@@ -266,6 +259,148 @@ function combine(message: SmtpMessage, plan: Utf8Plan, remote: TransportResult |
   return { results, reply: remote?.reply ?? results[0]?.reply ?? '' };
 }
 
+/** An open, greeted (and, as asked, encrypted and authenticated) connection to one server. */
+interface Session {
+  key: string;
+  conn: SMTPConnection;
+  socket: net.Socket;
+  /** Bytes read in the current attempt: the read cap is per attempt, not per connection. */
+  read: number;
+  /** What the current attempt does when the cap is passed. */
+  onFlood: () => void;
+  openedAt: number;
+  transactions: number;
+  /** The current transaction's MAIL FROM carries SMTPUTF8. */
+  utf8: boolean;
+  closed: boolean;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+/**
+ * Makes MAIL FROM carry SMTPUTF8 when the transaction needs it: nodemailer adds it only for a
+ * non-ASCII envelope address, not for UTF-8 in the headers alone; it writes every command through
+ * _sendCommand.
+ */
+function watchCommands(session: Session): void {
+  const c = session.conn as unknown as { _sendCommand(command: string, log?: string): void };
+  const send = c._sendCommand.bind(session.conn);
+  c._sendCommand = (command, log) => {
+    const utf8 = session.utf8 && /^MAIL FROM:/i.test(command) && !/ SMTPUTF8\b/i.test(command);
+    send(utf8 ? `${command} SMTPUTF8` : command, log);
+  };
+}
+
+function destroy(session: Session): void {
+  session.closed = true;
+  if (session.idleTimer) clearTimeout(session.idleTimer);
+  session.conn.close();
+  session.socket.destroy();
+}
+
+/** Says goodbye politely, without waiting for the answer for long. */
+function quit(session: Session): void {
+  session.closed = true;
+  if (session.idleTimer) clearTimeout(session.idleTimer);
+  session.conn.quit();
+  setTimeout(() => session.socket.destroy(), 1000).unref();
+}
+
+export interface SessionCacheOptions {
+  /** A session unused this long is closed (Postfix smtp_connection_cache_time_limit, 2 s). */
+  idleMs: number;
+  /** A session is not reused after this long (Postfix smtp_connection_reuse_time_limit, 300 s). */
+  maxAgeMs: number;
+  /** Transactions per session at most. */
+  maxTransactions: number;
+  /** Idle sessions kept per server; more are closed. */
+  maxIdlePerServer: number;
+}
+
+export const DEFAULT_SESSION_CACHE: SessionCacheOptions = {
+  idleMs: 2_000,
+  maxAgeMs: 300_000,
+  maxTransactions: 1_000,
+  maxIdlePerServer: 100,
+};
+
+function sessionKey(t: SmtpTarget): string {
+  return JSON.stringify([
+    t.host,
+    t.port,
+    t.tls,
+    t.heloName,
+    t.auth?.user ?? '',
+    t.servername ?? '',
+    t.verifyTls,
+  ]);
+}
+
+/** Idle SMTP sessions by server, for the next delivery to the same one. */
+export class SmtpSessionCache {
+  private readonly o: SessionCacheOptions;
+  private readonly idle = new Map<string, Session[]>();
+  private readonly now: () => number;
+  private closing = false;
+
+  constructor(options: Partial<SessionCacheOptions> = {}, now: () => number = Date.now) {
+    this.o = { ...DEFAULT_SESSION_CACHE, ...options };
+    this.now = now;
+  }
+
+  /** Idle sessions held now (tests, metrics). */
+  get size(): number {
+    let n = 0;
+    for (const list of this.idle.values()) n += list.length;
+    return n;
+  }
+
+  /** The most recently used live session to this server, or null. */
+  take(key: string): Session | null {
+    const list = this.idle.get(key);
+    while (list && list.length > 0) {
+      const s = list.pop()!;
+      if (s.idleTimer) clearTimeout(s.idleTimer);
+      s.idleTimer = null;
+      if (s.closed || this.now() - s.openedAt >= this.o.maxAgeMs) {
+        if (!s.closed) quit(s);
+        continue;
+      }
+      s.socket.ref();
+      return s;
+    }
+    return null;
+  }
+
+  /** Keeps a session that just finished a transaction, or closes it when it has served enough. */
+  give(s: Session): void {
+    const list = this.idle.get(s.key) ?? [];
+    const spent = s.transactions >= this.o.maxTransactions || this.now() - s.openedAt >= this.o.maxAgeMs;
+    if (this.closing || s.closed || spent || list.length >= this.o.maxIdlePerServer) {
+      if (!s.closed) quit(s);
+      return;
+    }
+    this.idle.set(s.key, list);
+    list.push(s);
+    // An idle session does not keep the process alive, and goes after idleMs.
+    s.socket.unref();
+    s.idleTimer = setTimeout(() => {
+      const at = list.indexOf(s);
+      if (at >= 0) list.splice(at, 1);
+      quit(s);
+    }, this.o.idleMs);
+    s.idleTimer.unref();
+  }
+
+  /** Closes every idle session (QUIT) and keeps none from now on. */
+  close(): void {
+    this.closing = true;
+    for (const list of this.idle.values()) for (const s of list.splice(0)) quit(s);
+  }
+}
+
+/** Thrown inside an attempt when a reused session turns out to be gone before DATA. */
+class DroppedSession extends Error {}
+
 /**
  * Runs one transaction. Resolves with a result for every recipient whenever the remote answered;
  * rejects with SmtpAttemptError when there was no conversation to speak of.
@@ -273,17 +408,22 @@ function combine(message: SmtpMessage, plan: Utf8Plan, remote: TransportResult |
 export async function deliverOverSmtp(
   target: SmtpTarget,
   message: SmtpMessage,
-  options: { limits?: SmtpLimits; classify?: Classify; signal?: AbortSignal } = {},
+  options: {
+    limits?: SmtpLimits;
+    classify?: Classify;
+    signal?: AbortSignal;
+    /** Where sessions are reused from and returned to; without one, each attempt has its own. */
+    sessions?: SmtpSessionCache;
+  } = {},
 ): Promise<TransportResult> {
   const limits = options.limits ?? DEFAULT_SMTP_LIMITS;
   const classify = options.classify ?? byReplyCode;
-  let conn: SMTPConnection | null = null;
-  let socket: net.Socket | null = null;
+  const cache = options.sessions ?? null;
+  let session: Session | null = null;
   let abandon: (why: string) => void = () => {};
   const abandoned = new Promise<never>((_, reject) => {
     abandon = (why) => {
-      conn?.close();
-      socket?.destroy();
+      if (session) destroy(session);
       reject(new SmtpAttemptError(why));
     };
   });
@@ -291,21 +431,100 @@ export async function deliverOverSmtp(
   const deadline = setTimeout(() => abandon(`no answer within ${limits.attemptMs} ms`), limits.attemptMs);
   const onAbort = () => abandon('the worker is stopping');
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    socket = await Promise.race([
-      openSocket(target, limits, () => abandon(`the server sent more than ${limits.maxReadBytes} bytes`)),
+  const flood = () => abandon(`the server sent more than ${limits.maxReadBytes} bytes`);
+  const step = <T>(run: (done: (err: SMTPConnection.SMTPError | null | undefined, v?: T) => void) => void) =>
+    Promise.race([
+      new Promise<T>((resolve, reject) => run((err, v) => (err ? reject(err) : resolve(v as T)))),
       abandoned,
     ]);
-    const c = new SMTPConnection(connectionOptions(target, limits, socket));
-    conn = c;
-    const step = <T>(
-      run: (done: (err: SMTPConnection.SMTPError | null | undefined, v?: T) => void) => void,
-    ) =>
-      Promise.race([
-        new Promise<T>((resolve, reject) => run((err, v) => (err ? reject(err) : resolve(v as T)))),
-        abandoned,
-      ]);
-    c.on('error', () => {});
+  try {
+    const key = sessionKey(target);
+    session = cache?.take(key) ?? null;
+    for (;;) {
+      const reused = session !== null;
+      let current: Session;
+      if (session) {
+        current = session;
+        current.read = 0;
+        current.onFlood = flood;
+      } else {
+        const opened = await openSession(target, key, limits, flood, abandoned, step, message.recipients);
+        if ('result' in opened) return opened.result;
+        current = opened.session;
+        session = current;
+      }
+      try {
+        const { result, reusable } = await transact(current, message, classify, step, reused);
+        if (reusable && cache) {
+          session = null;
+          cache.give(current);
+        }
+        return result;
+      } catch (err) {
+        if (!(err instanceof DroppedSession)) throw err;
+        // The server closed the cached connection while it was idle: a new one (only a reused
+        // session throws this, so once).
+        destroy(current);
+        session = null;
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (session && !session.closed) quit(session);
+  }
+}
+
+type Step = <T>(
+  run: (done: (err: SMTPConnection.SMTPError | null | undefined, v?: T) => void) => void,
+) => Promise<T>;
+
+/**
+ * Connects, reads the greeting, says EHLO, sets up TLS as the target asks and logs in: a session
+ * ready for MAIL FROM. A refusal on the way is a result (every recipient waits); no conversation
+ * at all is an SmtpAttemptError.
+ */
+async function openSession(
+  target: SmtpTarget,
+  key: string,
+  limits: SmtpLimits,
+  flood: () => void,
+  abandoned: Promise<never>,
+  step: Step,
+  recipients: string[],
+): Promise<{ session: Session } | { result: TransportResult }> {
+  let session: Session | null = null;
+  const socket = await Promise.race([
+    openSocket(target, limits, (bytes) => {
+      if (!session) return;
+      session.read += bytes;
+      if (session.read > limits.maxReadBytes) session.onFlood();
+    }),
+    abandoned,
+  ]);
+  const c = new SMTPConnection(connectionOptions(target, limits, socket));
+  const s: Session = {
+    key,
+    conn: c,
+    socket,
+    read: 0,
+    onFlood: flood,
+    openedAt: Date.now(),
+    transactions: 0,
+    utf8: false,
+    closed: false,
+    idleTimer: null,
+  };
+  session = s;
+  socket.once('close', () => {
+    s.closed = true;
+  });
+  c.on('error', () => {});
+  c.once('end', () => {
+    s.closed = true;
+  });
+  watchCommands(s);
+  try {
     try {
       // nodemailer reports a failure during the handshake (a refused STARTTLS, say) as an event.
       await step((done) => {
@@ -320,7 +539,10 @@ export async function deliverOverSmtp(
       }
       // A refusal before MAIL FROM (greeting, EHLO) is about the server, not the recipients: wait,
       // as Postfix does with smtp_skip_5xx_greeting when no other server is left to try.
-      if (e.responseCode && e.response) return allDeferred(message.recipients, e.response);
+      if (e.responseCode && e.response) {
+        quit(s);
+        return { result: allDeferred(recipients, e.response) };
+      }
       throw new SmtpAttemptError(e.message);
     }
     if (target.auth) {
@@ -332,38 +554,58 @@ export async function deliverOverSmtp(
         if (err instanceof SmtpAttemptError) throw err;
         // Refused credentials are the operator's to fix, never the recipients' fault: wait.
         const e = err as SMTPConnection.SMTPError;
-        return allDeferred(message.recipients, e.response ?? `454 4.7.0 ${e.message}`);
+        quit(s);
+        return { result: allDeferred(recipients, e.response ?? `454 4.7.0 ${e.message}`) };
       }
     }
-    const plan = planUtf8(message, advertises(c, 'SMTPUTF8'));
-    if (plan.sent.length === 0) {
-      c.quit();
-      return combine(message, plan, null);
-    }
-    if (plan.param) requestSmtpUtf8(c);
-    const wire = plan.sent.map((r) => r.wire);
-    // The null reverse-path (a DSN) is MAIL FROM:<>, which nodemailer writes for `false`.
-    const envelope: SMTPConnection.Envelope = {
-      from: plan.mailFrom === '' ? false : plan.mailFrom,
-      to: wire,
-      size: message.raw.byteLength,
-    };
-    try {
-      const info = await step<SMTPConnection.SentMessageInfo>((done) =>
-        c.send(envelope, Buffer.from(message.raw), (err, info) => done(err, info)),
-      );
-      c.quit();
-      return combine(message, plan, fromInfo(info, wire, classify));
-    } catch (err) {
-      if (err instanceof SmtpAttemptError) throw err;
-      const result = fromError(err as SMTPConnection.SMTPError, wire, classify, c);
-      c.close();
-      return combine(message, plan, result);
-    }
-  } finally {
-    clearTimeout(deadline);
-    options.signal?.removeEventListener('abort', onAbort);
-    conn?.close();
-    socket?.destroy();
+    return { session: s };
+  } catch (err) {
+    destroy(s);
+    throw err;
+  }
+}
+
+/**
+ * One transaction on a ready session. `reusable`: the session is in a state to carry another
+ * (after a refusal, RSET has put it back). A reused session found closed before DATA throws
+ * DroppedSession, so the caller can try a new one without any risk of sending twice.
+ */
+async function transact(
+  session: Session,
+  message: SmtpMessage,
+  classify: Classify,
+  step: Step,
+  reused: boolean,
+): Promise<{ result: TransportResult; reusable: boolean }> {
+  const c = session.conn;
+  session.transactions++;
+  const plan = planUtf8(message, advertises(c, 'SMTPUTF8'));
+  if (plan.sent.length === 0) return { result: combine(message, plan, null), reusable: !session.closed };
+  session.utf8 = plan.param;
+  const wire = plan.sent.map((r) => r.wire);
+  // The null reverse-path (a DSN) is MAIL FROM:<>, which nodemailer writes for `false`.
+  const envelope: SMTPConnection.Envelope = {
+    from: plan.mailFrom === '' ? false : plan.mailFrom,
+    to: wire,
+    size: message.raw.byteLength,
+  };
+  try {
+    const info = await step<SMTPConnection.SentMessageInfo>((done) =>
+      c.send(envelope, Buffer.from(message.raw), (err, info) => done(err, info)),
+    );
+    return { result: combine(message, plan, fromInfo(info, wire, classify)), reusable: !session.closed };
+  } catch (err) {
+    if (err instanceof SmtpAttemptError) throw err;
+    const e = err as SMTPConnection.SMTPError;
+    // Not a byte came back in this attempt: the server never said 354, so it has none of the message.
+    if (reused && !e.responseCode && session.read === 0) throw new DroppedSession(e.message);
+    const result = combine(message, plan, fromError(e, wire, classify, c));
+    // A refusal leaves a working session behind (RSET clears the transaction); 421 or no reply
+    // at all does not.
+    if (!e.responseCode || e.responseCode === 421 || session.closed) return { result, reusable: false };
+    const reset = await step<boolean>((done) => c.reset((resetErr) => done(null, !resetErr))).catch(
+      () => false,
+    );
+    return { result, reusable: reset && !session.closed };
   }
 }

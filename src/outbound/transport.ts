@@ -35,4 +35,6 @@ export interface Transport {
   readonly name: string;
   /** Never throws for a remote's refusal (that is a result); throws only when it could not try. */
   deliver(job: DeliveryJob, signal: AbortSignal): Promise<TransportResult>;
+  /** Lets go of what it keeps between deliveries (cached SMTP sessions); called when the worker stops. */
+  close?(): void;
 }

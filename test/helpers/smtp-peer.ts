@@ -6,11 +6,13 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
 export interface ScriptedSmtp {
   port: number;
+  /** Hangs up every open connection without a word, as a server's idle timeout does. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
 export async function scriptedSmtp(
-  handlers: Pick<SMTPServerOptions, 'onRcptTo' | 'onData'>,
+  handlers: Pick<SMTPServerOptions, 'onRcptTo' | 'onData' | 'onConnect' | 'onMailFrom' | 'hideSMTPUTF8'>,
 ): Promise<ScriptedSmtp> {
   const server = new SMTPServer({
     authOptional: true,
@@ -21,6 +23,11 @@ export async function scriptedSmtp(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     port: (server.server.address() as net.AddressInfo).port,
+    dropConnections() {
+      // smtp-server keeps its connections in a set, each with its socket (not public API).
+      const open = (server as unknown as { connections: Set<{ _socket: net.Socket }> }).connections;
+      for (const c of open) c._socket.destroy();
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -10,6 +10,7 @@ import {
   deliverOverSmtp,
   SmtpAttemptError,
   type SmtpLimits,
+  SmtpSessionCache,
 } from '../smtp-client.ts';
 import type { DeliveryJob, Transport, TransportResult } from '../transport.ts';
 
@@ -31,6 +32,8 @@ export interface MxOptions {
   port?: number;
   limits?: SmtpLimits;
   classify?: Classify;
+  /** Sessions kept between deliveries, per MX address; a cache with the defaults when absent. */
+  sessions?: SmtpSessionCache;
 }
 
 /** Addresses mail must not be delivered to unless allowed (RFC 6890 special-purpose ranges). */
@@ -79,9 +82,15 @@ function everyone(job: DeliveryJob, outcome: 'deferred' | 'bounced', reply: stri
 export class MxTransport implements Transport {
   readonly name = 'mx';
   private readonly o: MxOptions;
+  private readonly sessions: SmtpSessionCache;
 
   constructor(options: MxOptions) {
     this.o = options;
+    this.sessions = options.sessions ?? new SmtpSessionCache();
+  }
+
+  close(): void {
+    this.sessions.close();
   }
 
   /** MX hosts by preference (random among equals); the domain itself when it has no MX. */
@@ -142,6 +151,7 @@ export class MxTransport implements Transport {
               limits: this.o.limits ?? DEFAULT_SMTP_LIMITS,
               classify: this.o.classify ?? byReplyCode,
               signal,
+              sessions: this.sessions,
             },
           );
         } catch (err) {

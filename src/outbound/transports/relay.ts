@@ -7,6 +7,7 @@ import {
   DEFAULT_SMTP_LIMITS,
   deliverOverSmtp,
   type SmtpLimits,
+  SmtpSessionCache,
   type SmtpTarget,
 } from '../smtp-client.ts';
 import type { DeliveryJob, Transport, TransportResult } from '../transport.ts';
@@ -16,18 +17,30 @@ export class RelayTransport implements Transport {
   private readonly target: SmtpTarget;
   private readonly limits: SmtpLimits;
   private readonly classify: Classify;
+  private readonly sessions: SmtpSessionCache;
 
-  constructor(options: { target: SmtpTarget; limits?: SmtpLimits; classify?: Classify }) {
+  constructor(options: {
+    target: SmtpTarget;
+    limits?: SmtpLimits;
+    classify?: Classify;
+    /** Sessions kept between deliveries; a cache with the defaults when absent. */
+    sessions?: SmtpSessionCache;
+  }) {
     this.target = options.target;
     this.limits = options.limits ?? DEFAULT_SMTP_LIMITS;
     this.classify = options.classify ?? byReplyCode;
+    this.sessions = options.sessions ?? new SmtpSessionCache();
+  }
+
+  close(): void {
+    this.sessions.close();
   }
 
   deliver(job: DeliveryJob, signal: AbortSignal): Promise<TransportResult> {
     return deliverOverSmtp(
       this.target,
       { mailFrom: job.mailFrom, recipients: job.recipients, raw: job.raw },
-      { limits: this.limits, classify: this.classify, signal },
+      { limits: this.limits, classify: this.classify, signal, sessions: this.sessions },
     );
   }
 }
