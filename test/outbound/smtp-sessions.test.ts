@@ -3,7 +3,6 @@
 // a session the server dropped while idle is replaced without losing or doubling the message;
 // sessions go after their idle time, their transaction count, and when the cache closes.
 import assert from 'node:assert/strict';
-import type net from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
