@@ -274,7 +274,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     }
     let http: Awaited<ReturnType<typeof startHttp>> | null = null;
     if (roles.has('api') && parser) {
-      const access = await createAccessPolicy(config);
+      const access = await createAccessPolicy(config, { keys: storage.apiKeys });
       const send: SendServiceDeps = {
         ...queueing,
         limits: { maxRecipients: config.maxRecipients, maxBytes: config.maxMessageSize },

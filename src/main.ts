@@ -10,6 +10,7 @@ const USAGE = `mailroom ${VERSION}: the email backend for applications
 Usage:
   mailroom start [options]     run Mailroom (SMTP, API, workers); see 'mailroom start --help'
   mailroom queue ...           list and act on the outbound queue; see 'mailroom queue help'
+  mailroom keys ...            make, list and revoke API keys; see 'mailroom keys help'
   mailroom dkim keygen ...     make a DKIM key and print its DNS record; see 'mailroom dkim help'
   mailroom hash-password       read a password on stdin, print a hash for --smtp-auth-file
   mailroom config-doc          print the configuration reference (Markdown)
@@ -72,6 +73,19 @@ async function main(args: string[]): Promise<void> {
       }
       process.exitCode = await runQueueCommand(rest, {
         out: (t) => process.stdout.write(t),
+        env: process.env,
+      });
+      return;
+    }
+    case 'keys': {
+      const { runKeysCommand, KEYS_USAGE } = await import('./cli/keys.ts');
+      if (rest.length === 0 || rest[0] === 'help' || rest.includes('--help')) {
+        process.stdout.write(KEYS_USAGE);
+        return;
+      }
+      process.exitCode = await runKeysCommand(rest, {
+        out: (t) => process.stdout.write(t),
+        err: (t) => process.stderr.write(t),
         env: process.env,
       });
       return;

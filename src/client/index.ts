@@ -103,8 +103,37 @@ export interface Suppression {
 
 export type BatchResult = { ID: string } | { Error: Problem };
 
+export type KeyScope = 'send' | 'read' | 'manage';
+
+/** A stored API key as the API shows it: never its secret. */
+export interface ApiKey {
+  /** The key reads mr_<ID>_<secret>. */
+  ID: string;
+  Name: string;
+  Scopes: KeyScope[];
+  State: 'active' | 'expired' | 'revoked';
+  CreatedAt: string;
+  /** Updated at most about once a minute. */
+  LastUsedAt: string | null;
+  ExpiresAt: string | null;
+  RevokedAt: string | null;
+}
+
+/** A key just made: `Key` is the whole key, for ClientOptions.token; it is never shown again. */
+export interface CreatedApiKey extends ApiKey {
+  Key: string;
+}
+
+export interface CreateKeyRequest {
+  Name: string;
+  /** At most the scopes of the credentials this client uses. */
+  Scopes: KeyScope[];
+  /** ISO 8601, in the future; the key never expires when absent. */
+  ExpiresAt?: string;
+}
+
 export interface ClientOptions {
-  /** A bearer token (--http-tokens). */
+  /** A bearer token (--http-tokens), or a stored API key (mr_…). */
   token?: string;
   /** Basic-auth credentials (--http-auth-file). */
   basicAuth?: { user: string; password: string };
@@ -189,6 +218,27 @@ export class MailroomClient {
 
   async unsuppress(address: string): Promise<void> {
     await this.request('DELETE', `/api/v1/suppressions/${encodeURIComponent(address)}`);
+  }
+
+  /** Makes an API key (needs the manage scope); the returned `Key` is shown this once only. */
+  createKey(request: CreateKeyRequest): Promise<CreatedApiKey> {
+    return this.request('POST', '/api/v1/keys', request);
+  }
+
+  /** Stored API keys, newest first, revoked and expired ones included. */
+  async listKeys(query: { start?: number; limit?: number } = {}): Promise<ApiKey[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    return (await this.request<{ keys: ApiKey[] }>('GET', `/api/v1/keys?${params}`)).keys;
+  }
+
+  getKey(id: string): Promise<ApiKey> {
+    return this.request('GET', `/api/v1/keys/${encodeURIComponent(id)}`);
+  }
+
+  /** Revokes a key: it stops working at once on the server that answers, within seconds on others. */
+  async revokeKey(id: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
   }
 
   private sendHeaders(options: SendOptions): Record<string, string> {

@@ -9,6 +9,7 @@ import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { healthRoutes } from './routes/health/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
+import { apiKeyRoutes } from './routes/keys/routes.ts';
 import { messageRoutes } from './routes/message/routes.ts';
 import { messagesRoutes } from './routes/messages/routes.ts';
 import { queueRoutes } from './routes/queue/routes.ts';
@@ -47,6 +48,14 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.route('/api/v1', infoRoutes(deps, counters));
   app.route('/api/v1', sendRoutes(deps.send));
   app.route('/api/v1', suppressionRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
+  app.route(
+    '/api/v1',
+    apiKeyRoutes({
+      keys: deps.storage.apiKeys,
+      now: deps.send.now,
+      onRevoked: (id) => deps.access.forgetKey(id),
+    }),
+  );
   app.route('/api/v1', templateRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
   app.route(
     '/api/v1',

@@ -1,5 +1,6 @@
 // The storage port: what the rest of Mailroom may ask of a database. Two adapters implement it
 // (storage/sqlite, storage/postgres) and test/contract runs one suite against both.
+import type { ApiKey, NewApiKey } from '../domain/api-key.ts';
 import type {
   DeliveryRecord,
   DeliveryState,
@@ -79,6 +80,8 @@ export interface Storage {
   readonly capabilities: StorageCapabilities;
   /** The outbound queue, in the same database. */
   readonly outbound: OutboundStore;
+  /** API keys made through the API or `mailroom keys`, in the same database. */
+  readonly apiKeys: ApiKeyStore;
 
   /**
    * Durably commits raw bytes and envelopes: when the promise resolves the messages survive a
@@ -278,4 +281,25 @@ export interface OutboundStore {
   /** Every template, by name. */
   templates(): Promise<MessageTemplate[]>;
   deleteTemplate(name: string): Promise<boolean>;
+}
+
+/** Stored API keys (domain/api-key.ts). Only the hash of a key's secret is ever stored. */
+export interface ApiKeyStore {
+  /**
+   * Stores a new key, unless `maxActive` keys (neither revoked nor expired at its `createdAt`) exist
+   * already: then nothing is written and the answer is false. The count and the insert are atomic,
+   * also when several nodes create keys at once.
+   */
+  createApiKey(key: NewApiKey, maxActive: number): Promise<boolean>;
+  apiKey(id: string): Promise<ApiKey | null>;
+  /** The key with the hash of its secret, to check a presented key against. */
+  apiKeyWithHash(id: string): Promise<{ key: ApiKey; secretHash: string } | null>;
+  /** Keys, newest first, revoked and expired ones included. */
+  apiKeys(query: { start: number; limit: number }): Promise<ApiKey[]>;
+  /** Keys neither revoked nor expired at `now`. */
+  countActiveApiKeys(now: string): Promise<number>;
+  /** Revokes a key at `at` (an earlier revocation stands); the key as it is now, or null if there is none. */
+  revokeApiKey(id: string, at: string): Promise<ApiKey | null>;
+  /** Records a use at `at`, unless a use after `since` is recorded already (so nodes write it rarely). */
+  touchApiKey(id: string, at: string, since: string): Promise<void>;
 }

@@ -22,10 +22,13 @@ import type { Duplex } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
 import { ConfigError } from '../../config/load.ts';
 import { type Config, envName, flagName } from '../../config/schema.ts';
+import { API_KEY_SCOPES } from '../../domain/api-key.ts';
 import { type AuthUsers, loadAuthFile } from '../../smtp/auth-file.ts';
+import type { ApiKeyStore } from '../../storage/ports.ts';
 import type { AppEnv } from '../deps.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemCode, problemResponse } from '../errors.ts';
 import { parseListen } from '../server.ts';
+import { ApiKeyCache } from './api-key-cache.ts';
 
 /** The settings the policy is built from. */
 export type AccessConfig = Pick<
@@ -33,7 +36,7 @@ export type AccessConfig = Pick<
   'httpListen' | 'httpAuthFile' | 'httpTokens' | 'httpAllowUnauthenticated' | 'httpAllowedHosts'
 >;
 
-/** Who made a request: a user of the auth file, a configured token (by position), or nobody. */
+/** Who made a request: a user of the auth file, a configured token (by position) or stored key (`key:<id>`), or nobody. */
 export type Principal =
   | { kind: 'user'; name: string }
   | { kind: 'token'; name: string; scopes: readonly TokenScope[] }
@@ -68,6 +71,8 @@ export interface AccessPolicy {
    * Async because a basic-auth check may have to run bcrypt/scrypt.
    */
   checkUpgrade(req: IncomingMessage): Promise<UpgradeVerdict>;
+  /** Stops accepting a stored key at once (it was revoked here); other nodes notice within KEY_CACHE_TTL_MS. */
+  forgetKey(id: string): void;
 }
 
 /** The problem codes (errors.ts) a refusal uses: 401, 403 and 421. */
@@ -82,7 +87,7 @@ export const MIN_TOKEN_LENGTH = 24;
  * templates). A token written as `<secret>:send` or `<secret>:read+manage` has only those; a bare
  * token has all three.
  */
-export const TOKEN_SCOPES = ['send', 'read', 'manage'] as const;
+export const TOKEN_SCOPES = API_KEY_SCOPES;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** `+` joins scopes: the setting is itself a comma-separated list. */
@@ -97,6 +102,8 @@ function parseToken(entry: string): { secret: string; scopes: TokenScope[] } {
 
 /** The scope a request needs from a token. */
 export function requiredScope(method: string, path: string, upgrade: boolean): TokenScope {
+  // Keys are credentials: even listing them needs manage.
+  if (!upgrade && (path === '/api/v1/keys' || path.startsWith('/api/v1/keys/'))) return 'manage';
   if (upgrade || method === 'GET' || method === 'HEAD') return 'read';
   if (method === 'POST' && (path === '/api/v1/send' || path === '/api/v1/send/batch')) return 'send';
   return 'manage';
@@ -127,6 +134,8 @@ const SIMPLE_CONTENT_TYPES = new Set([
 export interface AccessOptions {
   loadUsers?: (file: string) => Promise<AuthUsers>;
   now?: () => number;
+  /** Stored API keys, accepted as bearer tokens after the configured ones. */
+  keys?: ApiKeyStore;
 }
 
 interface Refusal {
@@ -387,7 +396,17 @@ export async function createAccessPolicy(
     if (users.size === 0) throw new ConfigError(`${flag}: ${file} lists no users, so nobody could sign in`);
   }
 
-  const credentialsRequired = users !== null || tokens.length > 0;
+  const configured = users !== null || tokens.length > 0;
+  const keys = options.keys ? new ApiKeyCache(options.keys, { now }) : null;
+  // Stored keys count as credentials where credentials are a must (beyond loopback, not explicitly
+  // open); they never make credentials required on a server that serves without them.
+  const keysOnly =
+    !configured &&
+    !loopbackOnly &&
+    !config.httpAllowUnauthenticated &&
+    options.keys !== undefined &&
+    (await options.keys.countActiveApiKeys(new Date(now()).toISOString())) > 0;
+  const credentialsRequired = configured || keysOnly;
   if (!loopbackOnly && !credentialsRequired && !config.httpAllowUnauthenticated) {
     const opt = (key: 'httpAuthFile' | 'httpTokens' | 'httpAllowUnauthenticated') =>
       `--${flagName(key)} (${envName(key)})`;
@@ -397,13 +416,13 @@ export async function createAccessPolicy(
         `set ${opt('httpAuthFile')} to an htpasswd file (hashes from \`mailroom hash-password\` or \`htpasswd -B\`); ` +
         `set ${opt('httpTokens')} to one or more API tokens of at least ${MIN_TOKEN_LENGTH} characters; ` +
         `or set ${opt('httpAllowUnauthenticated')} to serve without credentials on a network you trust. ` +
-        'Alternatively listen on 127.0.0.1 only.',
+        'An API key made with `mailroom keys create` counts too. Alternatively listen on 127.0.0.1 only.',
     );
   }
 
   const challenges: string[] = [];
   if (users) challenges.push(`Basic realm="${REALM}", charset="UTF-8"`);
-  if (tokens.length > 0) challenges.push(`Bearer realm="${REALM}"`);
+  if (tokens.length > 0 || (keys && credentialsRequired)) challenges.push(`Bearer realm="${REALM}"`);
   const verifyBasic = users ? basicVerifier(users, now) : null;
 
   /**
@@ -460,12 +479,14 @@ export async function createAccessPolicy(
     if (scheme === 'basic' && verifyBasic && /^[A-Za-z0-9+/]+={0,2}$/.test(credentials)) {
       const user = await verifyBasic(credentials);
       if (user !== null) return { kind: 'user', name: user };
-    } else if (scheme === 'bearer' && tokens.length > 0) {
+    } else if (scheme === 'bearer' && (tokens.length > 0 || keys)) {
       const i = matchToken(
         tokens.map((t) => t.hash),
         credentials,
       );
       if (i !== -1) return { kind: 'token', name: `token ${i + 1}`, scopes: tokens[i]!.scopes };
+      const key = keys ? await keys.verify(credentials) : null;
+      if (key) return { kind: 'token', name: `key:${key.id}`, scopes: key.scopes };
     }
     // Which part was wrong (scheme, user, password, token) is not said.
     return refuse('unauthorized', 'The credentials were not accepted.', challenges);
@@ -511,6 +532,7 @@ export async function createAccessPolicy(
 
   return {
     credentialsRequired,
+    forgetKey: (id) => keys?.forget(id),
     middleware() {
       return async (c, next) => {
         const decision = await decide(

@@ -3,6 +3,7 @@
 // against (shapes.ts). Served at /api/v1/openapi.json (and /api/v1/swagger.json, where Mailpit
 // serves its own).
 import { z } from 'zod';
+import { apiKey, createdKey, keyBody, keyList, keyListQuery, keyParam } from '../routes/keys/schema.ts';
 import { partIdParam } from '../routes/message/schema.ts';
 import {
   deleteBody,
@@ -273,6 +274,61 @@ export const OPERATIONS: Operation[] = [
     tag: 'suppressions',
     path_params: { Address: z.string().describe('The suppressed address') },
     responses: { 200: ok, 400: bad, 404: problem('The address is not suppressed') },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/keys',
+    operationId: 'ListKeys',
+    summary: 'Stored API keys, newest first (never their secrets); needs the manage scope',
+    tag: 'keys',
+    query: keyListQuery,
+    responses: {
+      200: json(keyList, 'A page of keys'),
+      400: bad,
+      403: problem('The manage scope is missing'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/keys',
+    operationId: 'CreateKey',
+    summary: 'Make an API key; the key is in this response only. Needs manage, and every scope given',
+    tag: 'keys',
+    body: keyBody,
+    responses: {
+      201: json(createdKey, 'The key and its record'),
+      400: bad,
+      403: problem('The manage scope is missing, or the key would have a scope its maker lacks'),
+      409: problem('As many keys are active as allowed'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/keys/{ID}',
+    operationId: 'GetKey',
+    summary: 'One API key (never its secret); needs the manage scope',
+    tag: 'keys',
+    path_params: { ID: keyParam },
+    responses: {
+      200: json(apiKey, 'The key'),
+      400: bad,
+      403: problem('The manage scope is missing'),
+      404: problem('No such key'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/keys/{ID}',
+    operationId: 'RevokeKey',
+    summary: 'Revoke an API key (it stays listed); needs the manage scope',
+    tag: 'keys',
+    path_params: { ID: keyParam },
+    responses: {
+      200: ok,
+      400: bad,
+      403: problem('The manage scope is missing'),
+      404: problem('No such key'),
+    },
   },
   {
     method: 'get',

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import { GroupCommitter } from '../group-commit.ts';
 import type {
+  ApiKeyStore,
   ListQuery,
   ListResult,
   OutboundStore,
@@ -17,6 +18,7 @@ import type {
   TagCount,
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
+import { PostgresApiKeys } from './api-keys.ts';
 import { listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { PostgresOutbound } from './outbound.ts';
@@ -47,10 +49,12 @@ export class PostgresStorage implements Storage {
   private readonly inFlight = new Set<Promise<void>>();
 
   readonly outbound: OutboundStore;
+  readonly apiKeys: ApiKeyStore;
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
     this.outbound = new PostgresOutbound(pool);
+    this.apiKeys = new PostgresApiKeys(pool);
     this.committer = new GroupCommitter((calls) => flushSpool(pool, calls));
   }
 

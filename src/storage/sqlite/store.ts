@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import type {
+  ApiKeyStore,
   ListQuery,
   ListResult,
   OutboundStore,
@@ -18,6 +19,7 @@ import type {
   TagCount,
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
+import { SqliteApiKeys } from './api-keys.ts';
 import { listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
 import { openDatabase } from './open.ts';
 import { SqliteOutbound } from './outbound.ts';
@@ -32,12 +34,14 @@ export class SqliteStorage implements Storage {
   private readonly db: DatabaseSync;
   private readonly writer: SqliteWriter;
   readonly outbound: OutboundStore;
+  readonly apiKeys: ApiKeyStore;
 
   private constructor(file: string, db: DatabaseSync, writer: SqliteWriter) {
     this.file = file;
     this.db = db;
     this.writer = writer;
     this.outbound = new SqliteOutbound(db, writer);
+    this.apiKeys = new SqliteApiKeys(db, writer);
   }
 
   static async open(dataDir: string): Promise<SqliteStorage> {

@@ -8,6 +8,7 @@ import { normalize } from '../../search/text.ts';
 import type { ParsedRecord, RenameTagOutcome, RetentionLimits, Selection } from '../ports.ts';
 import { searchColumns, summaryColumns } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
+import { apiKeyOps } from './api-key-ops.ts';
 import { outboundOps } from './outbound-ops.ts';
 import { compileSearch } from './search-sql.ts';
 import { stmt } from './statements.ts';
@@ -283,6 +284,7 @@ export const writeOps = {
     return victims.size;
   },
   ...outboundOps,
+  ...apiKeyOps,
 } as const;
 
 export type WriteOps = typeof writeOps;
