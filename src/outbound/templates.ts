@@ -76,13 +76,40 @@ type Compiled = (data: Record<string, unknown>) => string;
 // An environment of our own: no helper or partial another module registers can reach it.
 const hbs = Handlebars.create();
 
+/**
+ * Handlebars: loop iterations in one render, nested loops counted together. Handlebars has no
+ * limits of its own, and `{{#each a}}{{#each a}}{{#each a}}` over a long list in the data would
+ * otherwise run for as long as it likes; past this the render is refused.
+ */
+export const MAX_LOOP_ITERATIONS = 100_000;
+/** Iterations so far in the render under way (renders are synchronous: one at a time). */
+let iterations = 0;
+
+type EachHelper = (this: unknown, context: unknown, options: Handlebars.HelperOptions) => string;
+const builtinEach = hbs.helpers.each as EachHelper;
+hbs.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+  const counted = (item: unknown, o?: Handlebars.RuntimeOptions) => {
+    if (++iterations > MAX_LOOP_ITERATIONS) {
+      throw new Error(`more than ${MAX_LOOP_ITERATIONS} loop iterations in one render`);
+    }
+    return options.fn(item, o);
+  };
+  return builtinEach.call(this, context, { ...options, fn: Object.assign(counted, options.fn) });
+});
+
 function compileHandlebars(part: Part, source: string, escapeHtml: boolean): Compiled {
   try {
     const template = hbs.compile(source, { noEscape: !escapeHtml, strict: false });
     // Compilation is lazy in Handlebars: run once on nothing so syntax errors surface here.
     template({});
-    return (data) =>
-      template(data, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    return (data) => {
+      iterations = 0;
+      const out = template(data, { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+      if (out.length > MAX_RENDERED_CHARS) {
+        throw new Error(`output limit exceeded (more than ${MAX_RENDERED_CHARS} characters)`);
+      }
+      return out;
+    };
   } catch (err) {
     throw new TemplateError(part, (err as Error).message.split('\n')[0] ?? 'does not compile');
   }
