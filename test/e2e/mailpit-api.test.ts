@@ -3,14 +3,12 @@
 // every endpoint it offers that Mailroom implements. Responses are also checked against the
 // shapes the OpenAPI document is generated from.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { MailpitClient } from 'mailpit-api';
 import nodemailer from 'nodemailer';
 import sharp from 'sharp';
 import * as shapes from '../../src/http/openapi/shapes.ts';
-import { freshPostgresDatabase, tempDir } from '../helpers/backends.ts';
-import { type RunningMailroom, spawnMailroom } from '../helpers/process.ts';
+import { type MailroomOnEngine, mailroomOn } from '../helpers/process.ts';
 
 const PNG = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366cc' } })
   .png()
@@ -18,15 +16,11 @@ const PNG = await sharp({ create: { width: 400, height: 300, channels: 3, backgr
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`mailpit-api client against Mailroom: ${engine}`, () => {
-    let server: RunningMailroom;
+    let server: MailroomOnEngine;
     let mailpit: MailpitClient;
-    let drop: (() => Promise<void>) | null = null;
-    const dataDir = tempDir();
 
     before(async () => {
-      const pg = engine === 'postgres' ? await freshPostgresDatabase() : null;
-      drop = pg ? pg.drop : null;
-      server = await spawnMailroom(['--data-dir', dataDir, ...(pg ? ['--database-url', pg.url] : [])]);
+      server = await mailroomOn(engine);
       mailpit = new MailpitClient(`http://127.0.0.1:${server.httpPort}`);
       const transport = nodemailer.createTransport({
         host: '127.0.0.1',
@@ -61,9 +55,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await server?.stop();
-      await drop?.();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await server?.dispose();
     });
 
     it('lists messages in the MessagesSummary shape', async () => {

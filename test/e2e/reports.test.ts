@@ -4,11 +4,9 @@
 // both recipients are on the suppression list, so the next send to them is not attempted.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freshPostgresDatabase, tempDir } from '../helpers/backends.ts';
-import { type RunningMailroom, spawnMailroom } from '../helpers/process.ts';
+import { type MailroomOnEngine, mailroomOn } from '../helpers/process.ts';
 import { arf, postfixDsn } from '../helpers/report-fixtures.ts';
 
 interface Outbound {
@@ -31,22 +29,14 @@ function smtpSend(port: number, rcpt: string, text: string): void {
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`reports by SMTP about sent mail: ${engine}`, () => {
-    let server: RunningMailroom;
+    let server: MailroomOnEngine;
     let base: string;
-    let drop: (() => Promise<void>) | null = null;
-    const dataDir = tempDir();
 
     before(async () => {
-      const pg = engine === 'postgres' ? await freshPostgresDatabase() : null;
-      drop = pg ? pg.drop : null;
-      server = await spawnMailroom(['--data-dir', dataDir, ...(pg ? ['--database-url', pg.url] : [])]);
-      base = `http://127.0.0.1:${server.httpPort}`;
+      server = await mailroomOn(engine);
+      base = server.base;
     });
-    after(async () => {
-      await server?.stop();
-      await drop?.();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(() => server?.dispose());
 
     async function outbound(id: string): Promise<Outbound> {
       return (await (await fetch(`${base}/api/v1/outbound/${id}`)).json()) as Outbound;

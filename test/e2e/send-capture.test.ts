@@ -3,36 +3,26 @@
 // and the message lands in the inbox under the ID the send call returned, once, with every
 // recipient (Bcc too) in its envelope and nothing of the Bcc in its headers.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { MailpitClient } from 'mailpit-api';
-import { freshPostgresDatabase, tempDir } from '../helpers/backends.ts';
-import { type RunningMailroom, spawnMailroom } from '../helpers/process.ts';
+import { type MailroomOnEngine, mailroomOn } from '../helpers/process.ts';
 
 const PNG_1x1 =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`send API with the capture transport: ${engine}`, () => {
-    let server: RunningMailroom;
+    let server: MailroomOnEngine;
     let mailpit: MailpitClient;
     let base: string;
-    let drop: (() => Promise<void>) | null = null;
-    const dataDir = tempDir();
 
     before(async () => {
-      const pg = engine === 'postgres' ? await freshPostgresDatabase() : null;
-      drop = pg ? pg.drop : null;
-      server = await spawnMailroom(['--data-dir', dataDir, ...(pg ? ['--database-url', pg.url] : [])]);
-      base = `http://127.0.0.1:${server.httpPort}`;
+      server = await mailroomOn(engine);
+      base = server.base;
       mailpit = new MailpitClient(base);
     });
 
-    after(async () => {
-      await server?.stop();
-      await drop?.();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(() => server?.dispose());
 
     it('captures a sent message once, under the returned ID, Bcc in the envelope only', async () => {
       const { ID } = await mailpit.sendMessage({

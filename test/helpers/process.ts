@@ -1,7 +1,9 @@
 // Runs Mailroom as a real child process (bin/mailroom.js), the way an operator starts it, and
 // reads the listening addresses from its "mailroom started" log line.
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { freshPostgresDatabase, tempDir } from './backends.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/mailroom.js', import.meta.url));
 
@@ -70,4 +72,35 @@ export function spawnMailroom(
       reject(new Error(`mailroom exited with ${code} before starting\n${stderr}`));
     });
   });
+}
+
+/** A Mailroom process on one engine, in a data directory (and database) of its own. */
+export interface MailroomOnEngine extends RunningMailroom {
+  /** http://127.0.0.1:<port> of its API. */
+  base: string;
+  /** Stops it, then removes its data directory and drops its database. */
+  dispose(): Promise<void>;
+}
+
+/** Starts Mailroom on SQLite in a fresh data directory, or on a fresh PostgreSQL database. */
+export async function mailroomOn(
+  engine: 'sqlite' | 'postgres',
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<MailroomOnEngine> {
+  const dataDir = tempDir();
+  const pg = engine === 'postgres' ? await freshPostgresDatabase() : null;
+  const server = await spawnMailroom(
+    ['--data-dir', dataDir, ...(pg ? ['--database-url', pg.url] : []), ...args],
+    env,
+  );
+  return {
+    ...server,
+    base: `http://127.0.0.1:${server.httpPort}`,
+    async dispose() {
+      await server.stop();
+      await pg?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
