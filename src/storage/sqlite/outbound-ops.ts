@@ -131,7 +131,10 @@ export const outboundOps = {
     const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
     const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
     const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
-    // Each due delivery is ranked within its domain; a domain gets as many as its free places.
+    // The earliest due deliveries (a bounded window of them, read in the due index's order), ranked
+    // within their domain: a domain gets as many as its free places. Counting the attempts of the
+    // last minute reads every one of them, so it is left out when no per-minute limit is set.
+    const limited = perMinute < UNLIMITED;
     const claimed = stmt(
       db,
       `UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
@@ -140,17 +143,29 @@ export const outboundOps = {
          SELECT r.seq FROM (
            SELECT seq, domain, next_attempt_at,
                   row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
-           FROM deliveries WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?) r
+           FROM (SELECT seq, domain, next_attempt_at FROM deliveries INDEXED BY deliveries_due
+                 WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?
+                 ORDER BY next_attempt_at, seq LIMIT ? * 50)) r
          LEFT JOIN (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain) b
            ON b.domain = r.domain
-         LEFT JOIN (SELECT domain, count(*) AS n FROM deliveries WHERE claimed_at > ? GROUP BY domain) q
+         LEFT JOIN (SELECT domain, count(*) AS n FROM deliveries WHERE ? AND claimed_at > ? GROUP BY domain) q
            ON q.domain = r.domain
          WHERE r.rn <= ? - coalesce(b.n, 0) AND r.rn <= ? - coalesce(q.n, 0)
          ORDER BY r.next_attempt_at, r.seq LIMIT ?)
        RETURNING seq`,
-    ).all(req.owner, leaseEnd, req.now, req.now, req.now, minuteAgo, concurrency, perMinute, req.limit) as {
-      seq: number;
-    }[];
+    ).all(
+      req.owner,
+      leaseEnd,
+      req.now,
+      req.now,
+      req.now,
+      req.limit,
+      limited ? 1 : 0,
+      minuteAgo,
+      concurrency,
+      perMinute,
+      req.limit,
+    ) as { seq: number }[];
     if (claimed.length === 0) return [];
     const rows = stmt(
       db,
