@@ -301,6 +301,40 @@ for (const backend of BACKENDS) {
       assert.deepEqual(domains(rest), ['busy.example']);
     });
 
+    it('does not let a domain at its limit starve a domain queued behind it', async () => {
+      // Far more hog.example mail than one claim looks at, all due before quiet.example's.
+      for (let i = 0; i < 120; i++) {
+        await queue.enqueue(message({ rcptTo: [`u${i}@hog.example`], sendAt: at(i) }));
+      }
+      await queue.enqueue(message({ rcptTo: ['x@quiet.example'], sendAt: at(500) }));
+      await queue.enqueue(message({ rcptTo: ['y@slow.example'], sendAt: at(600) }));
+      const perDomain = { concurrency: 2, perMinute: Number.MAX_SAFE_INTEGER };
+      const claim = (limit: number) =>
+        queue.claim({ owner: 'w', now: at(1000), leaseMs: 600_000, limit, perDomain });
+      const first = await claim(2);
+      assert.deepEqual(
+        first.map((c) => c.delivery.domain),
+        ['hog.example', 'hog.example'],
+      );
+      const second = await claim(1);
+      assert.deepEqual(
+        second.map((c) => c.delivery.domain),
+        ['quiet.example'],
+      );
+      // Nor a domain at its per-minute limit.
+      const rated = await queue.claim({
+        owner: 'w',
+        now: at(2000),
+        leaseMs: 600_000,
+        limit: 1,
+        perDomain: { concurrency: 100, perMinute: 2 },
+      });
+      assert.deepEqual(
+        rated.map((c) => c.delivery.domain),
+        ['slow.example'],
+      );
+    });
+
     it('gives each due delivery to one of several claimers at once', async () => {
       for (let i = 0; i < 20; i++) await queue.enqueue(message({ rcptTo: [`u${i}@d${i}.example`] }));
       const peer =

@@ -4,7 +4,6 @@
 import type pg from 'pg';
 import type { ApiKey, ApiKeyScope, NewApiKey } from '../../domain/api-key.ts';
 import type { ApiKeyStore } from '../ports.ts';
-import { BEGIN_DURABLE } from './spool-commit.ts';
 import { inTransaction } from './transaction.ts';
 
 /** Key of the transaction-level advisory lock that serialises key creation ('keys' in ASCII). */
@@ -60,8 +59,6 @@ export class PostgresApiKeys implements ApiKeyStore {
         );
         return true;
       },
-      // A key handed out must still be there after a crash.
-      BEGIN_DURABLE,
     );
   }
 
@@ -91,19 +88,13 @@ export class PostgresApiKeys implements ApiKeyStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  revokeApiKey(id: string, at: string): Promise<ApiKey | null> {
-    return inTransaction(
-      this.pool,
-      async (c) => {
-        const { rows } = await c.query<ApiKeyRow>(
-          'UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING *',
-          [id, at],
-        );
-        return rows[0] ? toApiKey(rows[0]) : null;
-      },
-      // A revocation must not be undone by a crash.
-      BEGIN_DURABLE,
+  /** Like every commit of a Mailroom session, durable (see DURABLE_SESSION): a crash does not undo it. */
+  async revokeApiKey(id: string, at: string): Promise<ApiKey | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING *',
+      [id, at],
     );
+    return rows[0] ? toApiKey(rows[0]) : null;
   }
 
   async touchApiKey(id: string, at: string, since: string): Promise<void> {

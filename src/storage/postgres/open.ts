@@ -28,6 +28,18 @@ export interface PoolOptions {
  */
 const SESSION_OPTIONS = '-c random_page_cost=1.1';
 
+/**
+ * Run on each new connection before it is used: every commit of a Mailroom session waits for the
+ * WAL flush, so a write that returns (a spool commit before its 250, a recorded delivery) survives
+ * a crash. Where the database or role sets synchronous_commit to off or local the session raises
+ * it to on; any other value (remote_write, on, remote_apply) is kept. Either way the value is set
+ * for the session, so a later reload of the server's configuration does not lower it. Durable
+ * writes can then be single statements outside an explicit transaction (one round trip).
+ */
+export const DURABLE_SESSION =
+  "SELECT set_config('synchronous_commit', CASE WHEN current_setting('synchronous_commit') IN ('off', 'local') " +
+  "THEN 'on' ELSE current_setting('synchronous_commit') END, false)";
+
 export function createPool(databaseUrl: string, opts: PoolOptions = {}): pg.Pool {
   const urlSetsOptions = (() => {
     try {
@@ -46,6 +58,8 @@ export function createPool(databaseUrl: string, opts: PoolOptions = {}): pg.Pool
     connectionTimeoutMillis: 10_000,
     query_timeout: 60_000,
     keepAlive: true,
+    // A connection this fails on is closed and its checkout fails: never a session that may not flush.
+    onConnect: (client) => client.query(DURABLE_SESSION),
   });
   // Without a listener an idle client's error event would crash the process; the pool already
   // discards that client, and the next query opens a fresh one.

@@ -25,7 +25,6 @@ import type {
   OutboundStore,
   OutboundView,
 } from '../ports.ts';
-import { BEGIN_DURABLE } from './spool-commit.ts';
 import { inTransaction } from './transaction.ts';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -72,7 +71,11 @@ async function withRecipients(db: Db, rows: readonly DeliveryRow[]): Promise<Del
     list.push({ address: r.address, state: r.state, reply: r.reply });
     bySeq.set(r.delivery_seq, list);
   }
-  return rows.map((r) => ({
+  return rows.map((r) => toDelivery(r, bySeq.get(r.seq) ?? []));
+}
+
+function toDelivery(r: DeliveryRow, recipients: RecipientStatus[]): DeliveryRecord {
+  return {
     id: r.id,
     outboundId: r.outbound_id,
     domain: r.domain,
@@ -83,8 +86,8 @@ async function withRecipients(db: Db, rows: readonly DeliveryRow[]): Promise<Del
     lastReply: r.last_reply,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
-    recipients: bySeq.get(r.seq) ?? [],
-  }));
+    recipients,
+  };
 }
 
 async function addEvent(
@@ -201,13 +204,12 @@ export class PostgresOutbound implements OutboundStore {
     this.pool = pool;
   }
 
-  /** Runs `fn` in a transaction; `durable` waits for the WAL flush at commit (see BEGIN_DURABLE). */
-  private tx<T>(durable: boolean, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, fn, durable ? BEGIN_DURABLE : 'BEGIN');
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async enqueue(m: NewOutbound): Promise<EnqueueResult> {
-    return this.tx(true, async (c) => {
+    return this.tx(async (c) => {
       const seen = await claimKey(c, m);
       if (seen) return seen;
       await insertOutbound(c, m);
@@ -215,89 +217,98 @@ export class PostgresOutbound implements OutboundStore {
     });
   }
 
+  /**
+   * One statement: domains at a limit are passed over; the earliest due deliveries of the others
+   * (a bounded window) are ranked within their domain, a domain getting as many as its free
+   * places, and only then locked. Rows another claim holds are skipped, and the ones this claim
+   * does not take stay free for the others. Counting the attempts of the last minute reads each of
+   * them, so it is left out when no per-minute limit is set.
+   */
   async claim(req: ClaimRequest): Promise<ClaimedDelivery[]> {
     const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
     const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
     const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
-    return this.tx(false, async (c) => {
-      // The earliest due deliveries, ranked within their domain (a domain gets as many as its free
-      // places), and only then locked: rows another claim holds are skipped, and the ones this
-      // claim does not take stay free for the others.
-      const { rows: claimed } = await c.query<{ seq: string }>(
-        `WITH cand AS (
-           SELECT seq, domain, next_attempt_at FROM deliveries
-           WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $1
-           ORDER BY next_attempt_at, seq LIMIT $2 * 50),
-         ranked AS (
-           SELECT seq, domain, next_attempt_at,
-                  row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
-           FROM cand),
-         busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
-         recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE claimed_at > $5 GROUP BY domain),
-         pick AS (
-           SELECT r.seq FROM ranked r LEFT JOIN busy b USING (domain) LEFT JOIN recent q USING (domain)
-           WHERE r.rn <= $6 - coalesce(b.n, 0) AND r.rn <= $7 - coalesce(q.n, 0)),
-         locked AS (
-           SELECT seq FROM deliveries
-           WHERE seq IN (SELECT seq FROM pick) AND state IN ('queued', 'deferred')
-           ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+    const { rows } = await this.pool.query<DeliveryRow & ClaimExtras & { recipients: RecipientStatus[] }>(
+      `WITH busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
+       recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE $8 AND claimed_at > $5 GROUP BY domain),
+       full_ AS (SELECT domain FROM busy WHERE n >= $6 UNION SELECT domain FROM recent WHERE n >= $7),
+       cand AS (
+         SELECT seq, domain, next_attempt_at FROM deliveries
+         WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $1 AND domain NOT IN (SELECT domain FROM full_)
+         ORDER BY next_attempt_at, seq LIMIT $2 * 50),
+       ranked AS (
+         SELECT seq, domain, next_attempt_at,
+                row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
+         FROM cand),
+       pick AS (
+         SELECT r.seq FROM ranked r LEFT JOIN busy b USING (domain) LEFT JOIN recent q USING (domain)
+         WHERE r.rn <= $6 - coalesce(b.n, 0) AND r.rn <= $7 - coalesce(q.n, 0)),
+       locked AS (
+         SELECT seq FROM deliveries
+         WHERE seq IN (SELECT seq FROM pick) AND state IN ('queued', 'deferred')
+         ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED),
+       taken AS (
          UPDATE deliveries d SET state = 'sending', lease_owner = $3, lease_expires_at = $4,
            attempts = d.attempts + 1, claimed_at = $1, updated_at = $1
-         FROM locked WHERE d.seq = locked.seq RETURNING d.seq`,
-        [req.now, req.limit, req.owner, leaseEnd, minuteAgo, concurrency, perMinute],
-      );
-      if (claimed.length === 0) return [];
-      const { rows } = await c.query<DeliveryRow & ClaimExtras>(
-        `SELECT x.*, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user FROM (${DELIVERY_SELECT} WHERE d.seq = ANY ($1::bigint[])) x
-         JOIN outbound o ON o.id = x.outbound_id ORDER BY x.next_attempt_at, x.seq`,
-        [claimed.map((r) => r.seq)],
-      );
-      const records = await withRecipients(c, rows);
-      return records.map((delivery, i) => ({
-        delivery,
-        mailFrom: rows[i]!.mail_from,
-        queuedAt: rows[i]!.queued_at.toISOString(),
-        source: rows[i]!.source,
-        client: { ip: rows[i]!.client_ip, authUser: rows[i]!.auth_user },
-      }));
-    });
+         FROM locked WHERE d.seq = locked.seq
+         RETURNING d.seq, d.id, d.outbound_seq, d.domain, d.state, d.attempts, d.next_attempt_at, d.expires_at,
+           d.last_reply, d.created_at, d.updated_at)
+       SELECT t.seq, t.id, o.id AS outbound_id, t.domain, t.state, t.attempts, t.next_attempt_at, t.expires_at,
+         t.last_reply, t.created_at, t.updated_at, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user,
+         (SELECT coalesce(json_agg(json_build_object('address', r.address, 'state', r.state, 'reply', r.reply)
+                   ORDER BY r.address), '[]')
+          FROM delivery_recipients r WHERE r.delivery_seq = t.seq) AS recipients
+       FROM taken t JOIN outbound o ON o.seq = t.outbound_seq
+       ORDER BY t.next_attempt_at, t.seq`,
+      [req.now, req.limit, req.owner, leaseEnd, minuteAgo, concurrency, perMinute, perMinute < UNLIMITED],
+    );
+    return rows.map((r) => ({
+      delivery: toDelivery(r, r.recipients),
+      mailFrom: r.mail_from,
+      queuedAt: r.queued_at.toISOString(),
+      source: r.source,
+      client: { ip: r.client_ip, authUser: r.auth_user },
+    }));
   }
 
+  /** One statement, so one round trip: the lease is checked in the update of the delivery itself. */
   async recordAttempt(r: AttemptRecord): Promise<boolean> {
-    return this.tx(true, async (c) => {
-      const { rows } = await c.query<{ seq: string; outbound_seq: string }>(
-        "SELECT seq, outbound_seq FROM deliveries WHERE id = $1 AND state = 'sending' AND lease_owner = $2 FOR UPDATE",
-        [r.deliveryId, r.owner],
-      );
-      const held = rows[0];
-      if (!held) return false;
-      for (const res of r.results) {
-        await c.query(
-          'UPDATE delivery_recipients SET state = $1, reply = $2 WHERE delivery_seq = $3 AND address = $4',
-          [res.outcome, res.reply, held.seq, res.address],
-        );
-      }
-      await c.query(
-        `UPDATE deliveries SET state = $1, next_attempt_at = coalesce($2, next_attempt_at), last_reply = $3,
+    const { rows } = await this.pool.query<{ held: boolean }>(
+      `WITH held AS (
+         UPDATE deliveries SET state = $1, next_attempt_at = coalesce($2, next_attempt_at), last_reply = $3,
            lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
-         WHERE seq = $5`,
-        [r.state, r.nextAttemptAt ?? null, r.reply, r.now, held.seq],
-      );
-      for (const e of r.events) {
-        await addEvent(c, {
-          at: r.now,
-          type: e.type,
-          outboundSeq: held.outbound_seq,
-          deliverySeq: held.seq,
-          data: e.data,
-        });
-      }
-      return true;
-    });
+         WHERE id = $5 AND state = 'sending' AND lease_owner = $6
+         RETURNING seq, outbound_seq),
+       results AS (
+         UPDATE delivery_recipients dr SET state = x.state, reply = x.reply
+         FROM held, unnest($7::text[], $8::text[], $9::text[]) AS x(address, state, reply)
+         WHERE dr.delivery_seq = held.seq AND dr.address = x.address),
+       events AS (
+         INSERT INTO outbound_events (id, at, type, outbound_seq, delivery_seq, data)
+         SELECT e.id, $4, e.type, held.outbound_seq, held.seq, e.data::jsonb
+         FROM held, unnest($10::text[], $11::text[], $12::text[]) WITH ORDINALITY AS e(id, type, data, n)
+         ORDER BY e.n)
+       SELECT EXISTS (SELECT 1 FROM held) AS held`,
+      [
+        r.state,
+        r.nextAttemptAt ?? null,
+        r.reply,
+        r.now,
+        r.deliveryId,
+        r.owner,
+        r.results.map((x) => x.address),
+        r.results.map((x) => x.outcome),
+        r.results.map((x) => x.reply),
+        r.events.map(() => newMessageId()),
+        r.events.map((e) => e.type),
+        r.events.map((e) => JSON.stringify(e.data)),
+      ],
+    );
+    return rows[0]?.held === true;
   }
 
   async reapLeases(now: string): Promise<number> {
-    return this.tx(false, async (c) => {
+    return this.tx(async (c) => {
       const { rows } = await c.query<{ seq: string; outbound_seq: string }>(
         `UPDATE deliveries SET state = 'deferred', next_attempt_at = $1, lease_owner = NULL, lease_expires_at = NULL,
            last_reply = 'the worker lost its lease before recording the attempt', updated_at = $1
@@ -321,7 +332,7 @@ export class PostgresOutbound implements OutboundStore {
   }
 
   async control(id: string, action: QueueAction, now: string): Promise<DeliveryRecord | null | false> {
-    return this.tx(true, async (c) => {
+    return this.tx(async (c) => {
       const { rows } = await c.query<{ seq: string; outbound_seq: string; state: DeliveryState }>(
         'SELECT seq, outbound_seq, state FROM deliveries WHERE id = $1 FOR UPDATE',
         [id],

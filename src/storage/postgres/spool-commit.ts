@@ -1,5 +1,5 @@
 // One group commit of spool appends. All calls that queued while the previous commit ran share
-// one transaction, so one WAL flush (synchronous_commit = on, the server default) makes all of
+// one transaction, so one WAL flush (synchronous_commit at least on: see DURABLE_SESSION) makes all of
 // them durable. Each call still succeeds or fails on its own.
 import type pg from 'pg';
 import type { SpoolEntry } from '../../domain/message.ts';
@@ -17,15 +17,6 @@ export interface SpoolCall {
 // NOTIFY is queued inside the transaction and delivered only if it commits; identical
 // notifications of one transaction fold into one. Sent with COMMIT in a single round trip.
 const NOTIFY_AND_COMMIT = `NOTIFY ${SPOOL_CHANNEL}; COMMIT`;
-
-/**
- * Starts a spool transaction that waits for the WAL flush at commit: a 250 follows it. Where the
- * database or role sets synchronous_commit to off or local, this transaction raises it to on;
- * stronger settings (remote_write, remote_apply) are kept. One round trip with BEGIN.
- */
-export const BEGIN_DURABLE =
-  "BEGIN; DO $$ BEGIN IF current_setting('synchronous_commit') IN ('off', 'local') THEN " +
-  "PERFORM set_config('synchronous_commit', 'on', true); END IF; END $$";
 
 /**
  * Commits the calls, resolving normally even when some calls failed alone (their `error` is set).
@@ -50,7 +41,7 @@ export async function flushSpool(pool: pg.Pool, calls: readonly SpoolCall[]): Pr
  * failed and more than one call shares the batch, so that commitEach can find the culprit.
  */
 async function commitTogether(client: pg.PoolClient, calls: readonly SpoolCall[]): Promise<boolean> {
-  await client.query(BEGIN_DURABLE);
+  await client.query('BEGIN');
   try {
     await insertSpool(
       client,
@@ -68,7 +59,7 @@ async function commitTogether(client: pg.PoolClient, calls: readonly SpoolCall[]
 
 /** Slow path after a failure: a savepoint per call, so a bad call rolls back only its own rows. */
 async function commitEach(client: pg.PoolClient, calls: readonly SpoolCall[]): Promise<void> {
-  await client.query(BEGIN_DURABLE);
+  await client.query('BEGIN');
   try {
     for (const call of calls) {
       await client.query('SAVEPOINT spool_call');

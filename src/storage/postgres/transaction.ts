@@ -2,15 +2,14 @@
 // when it throws, and the client always returned.
 import type pg from 'pg';
 
-/** `begin` is the statement that opens it: plain BEGIN, or BEGIN_DURABLE for a commit that must survive a crash. */
+/** Its commit is durable, as every commit of a Mailroom session (see DURABLE_SESSION). */
 export async function inTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
-  begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query(begin);
+    await client.query('BEGIN');
     const value = await fn(client);
     await client.query('COMMIT');
     return value;

@@ -131,37 +131,43 @@ export const outboundOps = {
     const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
     const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
     const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
-    // The earliest due deliveries (a bounded window of them, read in the due index's order), ranked
-    // within their domain: a domain gets as many as its free places. Counting the attempts of the
-    // last minute reads every one of them, so it is left out when no per-minute limit is set.
-    const limited = perMinute < UNLIMITED;
+    // Domains at a limit are passed over first; then the earliest due deliveries of the others (a
+    // bounded window, read in the due index's order) are ranked within their domain, and a domain
+    // gets as many as its free places. Counting the attempts of the last minute reads each of
+    // them, so it is left out when no per-minute limit is set.
     const claimed = stmt(
       db,
-      `UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
+      `WITH busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
+       recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE ? AND claimed_at > ? GROUP BY domain),
+       full AS (SELECT domain FROM busy WHERE n >= ? UNION SELECT domain FROM recent WHERE n >= ?),
+       cand AS (
+         SELECT seq, domain, next_attempt_at FROM deliveries INDEXED BY deliveries_due
+         WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ? AND domain NOT IN (SELECT domain FROM full)
+         ORDER BY next_attempt_at, seq LIMIT ? * 50),
+       ranked AS (
+         SELECT seq, domain, next_attempt_at,
+                row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
+         FROM cand)
+       UPDATE deliveries SET state = 'sending', lease_owner = ?, lease_expires_at = ?,
          attempts = attempts + 1, claimed_at = ?, updated_at = ?
        WHERE seq IN (
-         SELECT r.seq FROM (
-           SELECT seq, domain, next_attempt_at,
-                  row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
-           FROM (SELECT seq, domain, next_attempt_at FROM deliveries INDEXED BY deliveries_due
-                 WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?
-                 ORDER BY next_attempt_at, seq LIMIT ? * 50)) r
-         LEFT JOIN (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain) b
-           ON b.domain = r.domain
-         LEFT JOIN (SELECT domain, count(*) AS n FROM deliveries WHERE ? AND claimed_at > ? GROUP BY domain) q
-           ON q.domain = r.domain
+         SELECT r.seq FROM ranked r
+         LEFT JOIN busy b ON b.domain = r.domain
+         LEFT JOIN recent q ON q.domain = r.domain
          WHERE r.rn <= ? - coalesce(b.n, 0) AND r.rn <= ? - coalesce(q.n, 0)
          ORDER BY r.next_attempt_at, r.seq LIMIT ?)
        RETURNING seq`,
     ).all(
+      perMinute < UNLIMITED ? 1 : 0,
+      minuteAgo,
+      concurrency,
+      perMinute,
+      req.now,
+      req.limit,
       req.owner,
       leaseEnd,
       req.now,
       req.now,
-      req.now,
-      req.limit,
-      limited ? 1 : 0,
-      minuteAgo,
       concurrency,
       perMinute,
       req.limit,
