@@ -44,22 +44,19 @@ export class PostgresApiKeys implements ApiKeyStore {
   }
 
   createApiKey(key: NewApiKey, maxActive: number): Promise<boolean> {
-    return inTransaction(
-      this.pool,
-      async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK_KEY]);
-        const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM api_keys WHERE ${ACTIVE}`, [
-          key.createdAt,
-        ]);
-        if (Number(rows[0]?.n ?? 0) >= maxActive) return false;
-        await c.query(
-          `INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, expires_at)
+    return inTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK_KEY]);
+      const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM api_keys WHERE ${ACTIVE}`, [
+        key.createdAt,
+      ]);
+      if (Number(rows[0]?.n ?? 0) >= maxActive) return false;
+      await c.query(
+        `INSERT INTO api_keys (id, name, scopes, secret_hash, created_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6)`,
-          [key.id, key.name, key.scopes, key.secretHash, key.createdAt, key.expiresAt],
-        );
-        return true;
-      },
-    );
+        [key.id, key.name, key.scopes, key.secretHash, key.createdAt, key.expiresAt],
+      );
+      return true;
+    });
   }
 
   async apiKey(id: string): Promise<ApiKey | null> {

@@ -197,6 +197,56 @@ function toSuppression(r: SuppressionRow): Suppression {
   };
 }
 
+/**
+ * The claim statement: domains at a limit are passed over; the earliest due deliveries of the
+ * others (a window of four times the limit) are ranked within their domain, a domain getting as
+ * many as its free places, and only then locked. Rows another claim holds are skipped, and the
+ * ones this claim does not take stay free for the others. A domain that fills the window takes its
+ * free places and is then at its limit, so the next claim passes over it. The attempts of the last
+ * minute are counted only under a per-minute limit (`rated`): that reads each of them.
+ * Parameters: $1 now, $2 limit, $3 owner, $4 lease end, $5 concurrency; rated: $6 a minute ago, $7 per minute.
+ */
+function claimSql(rated: boolean): string {
+  const recent = rated
+    ? 'recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE claimed_at > $6 GROUP BY domain),'
+    : '';
+  const full = rated
+    ? 'SELECT domain FROM busy WHERE n >= $5 UNION SELECT domain FROM recent WHERE n >= $7'
+    : 'SELECT domain FROM busy WHERE n >= $5';
+  const joinRecent = rated ? 'LEFT JOIN recent q USING (domain)' : '';
+  const underRate = rated ? 'AND r.rn <= $7 - coalesce(q.n, 0)' : '';
+  return `WITH busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
+    ${recent}
+    cand AS (
+      SELECT seq, domain, next_attempt_at FROM deliveries
+      WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $1 AND domain NOT IN (${full})
+      ORDER BY next_attempt_at, seq LIMIT $2 * 4),
+    ranked AS (
+      SELECT seq, domain, next_attempt_at,
+             row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
+      FROM cand),
+    pick AS (
+      SELECT r.seq FROM ranked r LEFT JOIN busy b USING (domain) ${joinRecent}
+      WHERE r.rn <= $5 - coalesce(b.n, 0) ${underRate}),
+    locked AS (
+      SELECT seq FROM deliveries
+      WHERE seq IN (SELECT seq FROM pick) AND state IN ('queued', 'deferred')
+      ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED),
+    taken AS (
+      UPDATE deliveries d SET state = 'sending', lease_owner = $3, lease_expires_at = $4,
+        attempts = d.attempts + 1, claimed_at = $1, updated_at = $1
+      FROM locked WHERE d.seq = locked.seq
+      RETURNING d.seq, d.id, d.outbound_seq, d.domain, d.state, d.attempts, d.next_attempt_at, d.expires_at,
+        d.last_reply, d.created_at, d.updated_at)
+    SELECT t.seq, t.id, o.id AS outbound_id, t.domain, t.state, t.attempts, t.next_attempt_at, t.expires_at,
+      t.last_reply, t.created_at, t.updated_at, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user,
+      (SELECT coalesce(json_agg(json_build_object('address', r.address, 'state', r.state, 'reply', r.reply)
+                ORDER BY r.address), '[]')
+       FROM delivery_recipients r WHERE r.delivery_seq = t.seq) AS recipients
+    FROM taken t JOIN outbound o ON o.seq = t.outbound_seq
+    ORDER BY t.next_attempt_at, t.seq`;
+}
+
 export class PostgresOutbound implements OutboundStore {
   private readonly pool: pg.Pool;
 
@@ -217,51 +267,24 @@ export class PostgresOutbound implements OutboundStore {
     });
   }
 
-  /**
-   * One statement: domains at a limit are passed over; the earliest due deliveries of the others
-   * (a bounded window) are ranked within their domain, a domain getting as many as its free
-   * places, and only then locked. Rows another claim holds are skipped, and the ones this claim
-   * does not take stay free for the others. Counting the attempts of the last minute reads each of
-   * them, so it is left out when no per-minute limit is set.
-   */
+  /** One statement (see claimSql). */
   async claim(req: ClaimRequest): Promise<ClaimedDelivery[]> {
     const leaseEnd = new Date(Date.parse(req.now) + req.leaseMs).toISOString();
     const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
     const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
-    const { rows } = await this.pool.query<DeliveryRow & ClaimExtras & { recipients: RecipientStatus[] }>(
-      `WITH busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
-       recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE $8 AND claimed_at > $5 GROUP BY domain),
-       full_ AS (SELECT domain FROM busy WHERE n >= $6 UNION SELECT domain FROM recent WHERE n >= $7),
-       cand AS (
-         SELECT seq, domain, next_attempt_at FROM deliveries
-         WHERE state IN ('queued', 'deferred') AND next_attempt_at <= $1 AND domain NOT IN (SELECT domain FROM full_)
-         ORDER BY next_attempt_at, seq LIMIT $2 * 50),
-       ranked AS (
-         SELECT seq, domain, next_attempt_at,
-                row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
-         FROM cand),
-       pick AS (
-         SELECT r.seq FROM ranked r LEFT JOIN busy b USING (domain) LEFT JOIN recent q USING (domain)
-         WHERE r.rn <= $6 - coalesce(b.n, 0) AND r.rn <= $7 - coalesce(q.n, 0)),
-       locked AS (
-         SELECT seq FROM deliveries
-         WHERE seq IN (SELECT seq FROM pick) AND state IN ('queued', 'deferred')
-         ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED),
-       taken AS (
-         UPDATE deliveries d SET state = 'sending', lease_owner = $3, lease_expires_at = $4,
-           attempts = d.attempts + 1, claimed_at = $1, updated_at = $1
-         FROM locked WHERE d.seq = locked.seq
-         RETURNING d.seq, d.id, d.outbound_seq, d.domain, d.state, d.attempts, d.next_attempt_at, d.expires_at,
-           d.last_reply, d.created_at, d.updated_at)
-       SELECT t.seq, t.id, o.id AS outbound_id, t.domain, t.state, t.attempts, t.next_attempt_at, t.expires_at,
-         t.last_reply, t.created_at, t.updated_at, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user,
-         (SELECT coalesce(json_agg(json_build_object('address', r.address, 'state', r.state, 'reply', r.reply)
-                   ORDER BY r.address), '[]')
-          FROM delivery_recipients r WHERE r.delivery_seq = t.seq) AS recipients
-       FROM taken t JOIN outbound o ON o.seq = t.outbound_seq
-       ORDER BY t.next_attempt_at, t.seq`,
-      [req.now, req.limit, req.owner, leaseEnd, minuteAgo, concurrency, perMinute, perMinute < UNLIMITED],
-    );
+    const rated = perMinute < UNLIMITED;
+    const { rows } = await this.pool.query<DeliveryRow & ClaimExtras & { recipients: RecipientStatus[] }>({
+      name: rated ? 'outbound-claim-rated' : 'outbound-claim',
+      text: claimSql(rated),
+      values: [
+        req.now,
+        req.limit,
+        req.owner,
+        leaseEnd,
+        concurrency,
+        ...(rated ? [minuteAgo, perMinute] : []),
+      ],
+    });
     return rows.map((r) => ({
       delivery: toDelivery(r, r.recipients),
       mailFrom: r.mail_from,
@@ -273,8 +296,9 @@ export class PostgresOutbound implements OutboundStore {
 
   /** One statement, so one round trip: the lease is checked in the update of the delivery itself. */
   async recordAttempt(r: AttemptRecord): Promise<boolean> {
-    const { rows } = await this.pool.query<{ held: boolean }>(
-      `WITH held AS (
+    const { rows } = await this.pool.query<{ held: boolean }>({
+      name: 'outbound-record-attempt',
+      text: `WITH held AS (
          UPDATE deliveries SET state = $1, next_attempt_at = coalesce($2, next_attempt_at), last_reply = $3,
            lease_owner = NULL, lease_expires_at = NULL, updated_at = $4
          WHERE id = $5 AND state = 'sending' AND lease_owner = $6
@@ -289,7 +313,7 @@ export class PostgresOutbound implements OutboundStore {
          FROM held, unnest($10::text[], $11::text[], $12::text[]) WITH ORDINALITY AS e(id, type, data, n)
          ORDER BY e.n)
        SELECT EXISTS (SELECT 1 FROM held) AS held`,
-      [
+      values: [
         r.state,
         r.nextAttemptAt ?? null,
         r.reply,
@@ -303,7 +327,7 @@ export class PostgresOutbound implements OutboundStore {
         r.events.map((e) => e.type),
         r.events.map((e) => JSON.stringify(e.data)),
       ],
-    );
+    });
     return rows[0]?.held === true;
   }
 
@@ -385,10 +409,11 @@ export class PostgresOutbound implements OutboundStore {
 
   async suppressedAmong(addresses: readonly string[], now: string): Promise<Suppression[]> {
     if (addresses.length === 0) return [];
-    const { rows } = await this.pool.query<SuppressionRow>(
-      'SELECT * FROM suppressions WHERE address = ANY ($1::text[]) AND (expires_at IS NULL OR expires_at > $2)',
-      [addresses.map((a) => a.toLowerCase()), now],
-    );
+    const { rows } = await this.pool.query<SuppressionRow>({
+      name: 'outbound-suppressed-among',
+      text: 'SELECT * FROM suppressions WHERE address = ANY ($1::text[]) AND (expires_at IS NULL OR expires_at > $2)',
+      values: [addresses.map((a) => a.toLowerCase()), now],
+    });
     return rows.map(toSuppression);
   }
 
@@ -445,10 +470,11 @@ export class PostgresOutbound implements OutboundStore {
   }
 
   async raw(id: string): Promise<Uint8Array | null> {
-    const { rows } = await this.pool.query<{ raw: Buffer }>(
-      'SELECT r.raw FROM outbound_raw r JOIN outbound o ON o.seq = r.seq WHERE o.id = $1',
-      [id],
-    );
+    const { rows } = await this.pool.query<{ raw: Buffer }>({
+      name: 'outbound-raw',
+      text: 'SELECT r.raw FROM outbound_raw r JOIN outbound o ON o.seq = r.seq WHERE o.id = $1',
+      values: [id],
+    });
     return rows[0]?.raw ?? null;
   }
 

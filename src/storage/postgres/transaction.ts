@@ -3,10 +3,7 @@
 import type pg from 'pg';
 
 /** Its commit is durable, as every commit of a Mailroom session (see DURABLE_SESSION). */
-export async function inTransaction<T>(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
