@@ -192,6 +192,11 @@ export interface ClaimRequest {
    * may each take the last free places, so a cap can be passed by what they took together.
    */
   perDomain?: { concurrency: number; perMinute: number };
+  /**
+   * Messages of at most this many bytes come with their bytes (ClaimedDelivery.raw), saving a read
+   * per delivery; larger ones are read with raw() when needed. Absent: none comes with its bytes.
+   */
+  rawUpTo?: number;
 }
 
 export interface ClaimedDelivery {
@@ -200,6 +205,8 @@ export interface ClaimedDelivery {
   queuedAt: string;
   source: NewOutbound['source'];
   client: NewOutbound['client'];
+  /** The message's bytes, when the claim asked for them (ClaimRequest.rawUpTo) and they are that small. */
+  raw?: Uint8Array;
 }
 
 export interface AttemptRecord {

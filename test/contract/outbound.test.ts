@@ -301,6 +301,30 @@ for (const backend of BACKENDS) {
       assert.deepEqual(domains(rest), ['busy.example']);
     });
 
+    it('hands out the bytes of messages up to the size the claim asks for', async () => {
+      const small = message({ rcptTo: ['s@bytes.example'] });
+      const large = message({ rcptTo: ['l@bytes.example'], raw: new Uint8Array(5000).fill(0x41) });
+      await queue.enqueue(small);
+      await queue.enqueue(large);
+      const claimed = await queue.claim({
+        owner: 'w',
+        now: at(1000),
+        leaseMs: 600_000,
+        limit: 10,
+        rawUpTo: 1000,
+      });
+      const byId = new Map(claimed.map((c) => [c.delivery.outboundId, c]));
+      assert.deepEqual(byId.get(small.id)?.raw && [...byId.get(small.id)!.raw!], [...small.raw]);
+      assert.equal(byId.get(large.id)?.raw, undefined);
+      assert.ok(byId.has(large.id));
+      // Without rawUpTo, none comes with its bytes.
+      const other = message({ rcptTo: ['o@bytes.example'] });
+      await queue.enqueue(other);
+      const [plain] = await queue.claim({ owner: 'w', now: at(2000), leaseMs: 600_000, limit: 10 });
+      assert.equal(plain?.delivery.outboundId, other.id);
+      assert.equal(plain?.raw, undefined);
+    });
+
     it('does not let a domain at its limit starve a domain queued behind it', async () => {
       // Far more hog.example mail than one claim looks at, all due before quiet.example's.
       for (let i = 0; i < 120; i++) {

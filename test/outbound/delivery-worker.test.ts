@@ -223,6 +223,61 @@ describe('delivery worker', () => {
     await limited.stop();
   });
 
+  it('looks again at once when domains at their limits cut a claim short', async () => {
+    // hog.example fills every window the claim reads (four times its limit of 2) but may take
+    // one delivery at a time; late.example, due after all of them, must not wait for the poll.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const seen: string[] = [];
+    let lateSeen!: () => void;
+    const late = new Promise<void>((r) => (lateSeen = r));
+    const gated: Transport = {
+      name: 'gated',
+      async deliver(job) {
+        seen.push(job.domain);
+        if (job.domain === 'hog.example') await held;
+        if (job.domain === 'late.example') lateSeen();
+        const reply = '250 2.0.0 ok';
+        return {
+          results: job.recipients.map((address) => ({ address, outcome: 'delivered', reply })),
+          reply,
+        };
+      },
+    };
+    await settle(); // what earlier tests left due
+    for (let i = 0; i < 12; i++) await enqueue(newMessageId(), [`u${i}@hog.example`], 'Subject: h\r\n\r\n');
+    now += 1000;
+    await enqueue(newMessageId(), ['x@late.example'], 'Subject: l\r\n\r\n');
+    const w = new DeliveryWorker({
+      queue: storage.outbound,
+      transport: gated,
+      schedule: DEFAULT_RETRY_SCHEDULE,
+      logger: createLogger('silent'),
+      owner: 'gated-worker',
+      concurrency: 2,
+      leaseMs: 10 * MIN,
+      pollMs: 3_600_000,
+      now: () => now,
+      perDomain: { concurrency: 1, perMinute: Number.MAX_SAFE_INTEGER },
+    });
+    w.start();
+    // Without the second look, late.example would wait for the hourly poll.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      late.then(() => 'tried'),
+      new Promise((r) => {
+        timer = setTimeout(() => r('not tried'), 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    assert.equal(waited, 'tried');
+    assert.deepEqual(seen, ['hog.example', 'late.example']);
+    release();
+    await w.stop();
+    // The rest of hog.example is left to the suite's own worker (four at a time).
+    for (let i = 0; i < 3; i++) await settle();
+  });
+
   it('defers every recipient with the reason when the transport cannot try at all', async () => {
     script.set('broken.example', ['throw']);
     const id = newMessageId();

@@ -52,6 +52,7 @@ interface ClaimExtras {
   source: ClaimedDelivery['source'];
   client_ip: string;
   auth_user: string | null;
+  raw: Buffer | null;
 }
 
 const DELIVERY_SELECT = `SELECT d.seq, d.id, o.id AS outbound_id, d.domain, d.state, d.attempts, d.next_attempt_at,
@@ -204,17 +205,18 @@ function toSuppression(r: SuppressionRow): Suppression {
  * ones this claim does not take stay free for the others. A domain that fills the window takes its
  * free places and is then at its limit, so the next claim passes over it. The attempts of the last
  * minute are counted only under a per-minute limit (`rated`): that reads each of them.
- * Parameters: $1 now, $2 limit, $3 owner, $4 lease end, $5 concurrency; rated: $6 a minute ago, $7 per minute.
+ * Parameters: $1 now, $2 limit, $3 owner, $4 lease end, $5 concurrency, $6 raw bytes up to; rated: $7 a
+ * minute ago, $8 per minute.
  */
 function claimSql(rated: boolean): string {
   const recent = rated
-    ? 'recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE claimed_at > $6 GROUP BY domain),'
+    ? 'recent AS (SELECT domain, count(*) AS n FROM deliveries WHERE claimed_at > $7 GROUP BY domain),'
     : '';
   const full = rated
-    ? 'SELECT domain FROM busy WHERE n >= $5 UNION SELECT domain FROM recent WHERE n >= $7'
+    ? 'SELECT domain FROM busy WHERE n >= $5 UNION SELECT domain FROM recent WHERE n >= $8'
     : 'SELECT domain FROM busy WHERE n >= $5';
   const joinRecent = rated ? 'LEFT JOIN recent q USING (domain)' : '';
-  const underRate = rated ? 'AND r.rn <= $7 - coalesce(q.n, 0)' : '';
+  const underRate = rated ? 'AND r.rn <= $8 - coalesce(q.n, 0)' : '';
   return `WITH busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
     ${recent}
     cand AS (
@@ -242,7 +244,8 @@ function claimSql(rated: boolean): string {
       t.last_reply, t.created_at, t.updated_at, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user,
       (SELECT coalesce(json_agg(json_build_object('address', r.address, 'state', r.state, 'reply', r.reply)
                 ORDER BY r.address), '[]')
-       FROM delivery_recipients r WHERE r.delivery_seq = t.seq) AS recipients
+       FROM delivery_recipients r WHERE r.delivery_seq = t.seq) AS recipients,
+      CASE WHEN o.size <= $6 THEN (SELECT raw FROM outbound_raw WHERE seq = o.seq) END AS raw
     FROM taken t JOIN outbound o ON o.seq = t.outbound_seq
     ORDER BY t.next_attempt_at, t.seq`;
 }
@@ -282,6 +285,7 @@ export class PostgresOutbound implements OutboundStore {
         req.owner,
         leaseEnd,
         concurrency,
+        req.rawUpTo ?? -1,
         ...(rated ? [minuteAgo, perMinute] : []),
       ],
     });
@@ -291,6 +295,7 @@ export class PostgresOutbound implements OutboundStore {
       queuedAt: r.queued_at.toISOString(),
       source: r.source,
       client: { ip: r.client_ip, authUser: r.auth_user },
+      ...(r.raw ? { raw: r.raw } : {}),
     }));
   }
 

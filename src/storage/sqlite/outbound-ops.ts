@@ -39,6 +39,7 @@ interface ClaimExtras {
   source: ClaimedDelivery['source'];
   client_ip: string;
   auth_user: string | null;
+  raw: Uint8Array | null;
 }
 
 function addEvent(
@@ -132,9 +133,10 @@ export const outboundOps = {
     const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
     const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
     // Domains at a limit are passed over first; then the earliest due deliveries of the others (a
-    // bounded window, read in the due index's order) are ranked within their domain, and a domain
-    // gets as many as its free places. Counting the attempts of the last minute reads each of
-    // them, so it is left out when no per-minute limit is set.
+    // window of four times the limit, read in the due index's order) are ranked within their
+    // domain, and a domain gets as many as its free places. A domain that fills the window takes
+    // its free places and is then at its limit, so the next claim passes over it. Counting the
+    // attempts of the last minute reads each of them, so it is left out when no per-minute limit is set.
     const claimed = stmt(
       db,
       `WITH busy AS (SELECT domain, count(*) AS n FROM deliveries WHERE state = 'sending' GROUP BY domain),
@@ -143,7 +145,7 @@ export const outboundOps = {
        cand AS (
          SELECT seq, domain, next_attempt_at FROM deliveries INDEXED BY deliveries_due
          WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ? AND domain NOT IN (SELECT domain FROM full)
-         ORDER BY next_attempt_at, seq LIMIT ? * 50),
+         ORDER BY next_attempt_at, seq LIMIT ? * 4),
        ranked AS (
          SELECT seq, domain, next_attempt_at,
                 row_number() OVER (PARTITION BY domain ORDER BY next_attempt_at, seq) AS rn
@@ -175,17 +177,24 @@ export const outboundOps = {
     if (claimed.length === 0) return [];
     const rows = stmt(
       db,
-      `SELECT ${DELIVERY_COLUMNS}, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user FROM ${DELIVERY_FROM}
+      `SELECT ${DELIVERY_COLUMNS}, o.mail_from, o.queued_at, o.source, o.client_ip, o.auth_user,
+         CASE WHEN o.size <= ? THEN (SELECT raw FROM outbound_raw WHERE seq = o.seq) END AS raw
+       FROM ${DELIVERY_FROM}
        WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_at, d.seq`,
-    ).all(JSON.stringify(claimed.map((c) => c.seq))) as unknown as (DeliveryRow & ClaimExtras)[];
+    ).all(req.rawUpTo ?? -1, JSON.stringify(claimed.map((c) => c.seq))) as unknown as (DeliveryRow &
+      ClaimExtras)[];
     const records = withRecipients(db, rows);
-    return records.map((delivery, i) => ({
-      delivery,
-      mailFrom: rows[i]!.mail_from,
-      queuedAt: rows[i]!.queued_at,
-      source: rows[i]!.source,
-      client: { ip: rows[i]!.client_ip, authUser: rows[i]!.auth_user },
-    }));
+    return records.map((delivery, i) => {
+      const row = rows[i]!;
+      return {
+        delivery,
+        mailFrom: row.mail_from,
+        queuedAt: row.queued_at,
+        source: row.source,
+        client: { ip: row.client_ip, authUser: row.auth_user },
+        ...(row.raw ? { raw: row.raw } : {}),
+      };
+    });
   },
 
   recordAttempt(db: DatabaseSync, r: AttemptRecord): boolean {
