@@ -2,7 +2,7 @@
 // records what happened, per recipient, with the events. Runs on every node with the worker
 // role; the queue's leases keep one delivery on one worker, and an expired lease (a node that
 // died mid-attempt) returns the delivery to the queue.
-import { type DeliveryState, FINAL_DELIVERY_STATES } from '../domain/delivery.ts';
+import { type DeliveryState, FINAL_DELIVERY_STATES, type Suppression } from '../domain/delivery.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { AttemptRecord, ClaimedDelivery, OutboundStore } from '../storage/ports.ts';
 import type { FailedDelivery } from './bounce-notice.ts';
@@ -182,7 +182,7 @@ export class DeliveryWorker {
     const pending = d.recipients
       .filter((r) => r.state === 'pending' || r.state === 'deferred')
       .map((r) => r.address);
-    const { skipped, tried } = await this.partition(pending);
+    const { skipped, tried } = await this.partition(pending, c.suppressed);
     // Every recipient suppressed: no transaction, and no bytes to read.
     const raw = tried.length > 0 ? (c.raw ?? (await this.o.queue.raw(d.outboundId))) : null;
     const sent =
@@ -212,10 +212,17 @@ export class DeliveryWorker {
     );
   }
 
-  /** Splits recipients into those on the suppression list (never tried) and the rest. */
-  private async partition(recipients: string[]): Promise<{ skipped: RecipientResult[]; tried: string[] }> {
+  /**
+   * Splits recipients into those on the suppression list (never tried) and the rest, with the
+   * entries the claim brought, or else asked for now.
+   */
+  private async partition(
+    recipients: string[],
+    known: Suppression[] | undefined,
+  ): Promise<{ skipped: RecipientResult[]; tried: string[] }> {
     const now = new Date(this.now()).toISOString();
-    const blocked = new Map((await this.o.queue.suppressedAmong(recipients, now)).map((e) => [e.address, e]));
+    const entries = known ?? (await this.o.queue.suppressedAmong(recipients, now));
+    const blocked = new Map(entries.map((e) => [e.address, e]));
     const reason = (a: string) => blocked.get(a.toLowerCase())?.reason;
     return {
       skipped: recipients

@@ -207,6 +207,11 @@ export interface ClaimedDelivery {
   client: NewOutbound['client'];
   /** The message's bytes, when the claim asked for them (ClaimRequest.rawUpTo) and they are that small. */
   raw?: Uint8Array;
+  /**
+   * The suppression entries in force at the claim's `now` for the delivery's recipients, when the
+   * store looked them up with the claim; absent, the worker asks suppressedAmong.
+   */
+  suppressed?: Suppression[];
 }
 
 export interface AttemptRecord {

@@ -325,6 +325,39 @@ for (const backend of BACKENDS) {
       assert.equal(plain?.raw, undefined);
     });
 
+    it('brings the suppression entries in force for its recipients with a claim', async () => {
+      const entry = (address: string, expiresAt: string | null) => ({
+        address,
+        reason: 'manual' as const,
+        detail: null,
+        createdAt: at(0),
+        expiresAt,
+      });
+      await queue.suppress(entry('gone@sup.example', null));
+      await queue.suppress(entry('past@sup.example', at(500)));
+      await queue.suppress(entry('ünï@sup-intl.example', null));
+      const m = message({
+        rcptTo: ['Gone@sup.example', 'past@sup.example', 'ok@sup.example', 'ÜNÏ@sup-intl.example'],
+      });
+      await queue.enqueue(m);
+      const claimed = await queue.claim({ owner: 'w', now: at(1000), leaseMs: 600_000, limit: 10 });
+      const ascii = claimed.find((c) => c.delivery.domain === 'sup.example');
+      assert.deepEqual(
+        ascii?.suppressed?.map((s) => s.address),
+        ['gone@sup.example'],
+      );
+      // Whatever a claim brings is what suppressedAmong would say; absent, the worker asks it.
+      for (const c of claimed) {
+        const expected = await queue.suppressedAmong(
+          c.delivery.recipients.map((r) => r.address),
+          at(1000),
+        );
+        if (c.suppressed) assert.deepEqual(c.suppressed, expected);
+      }
+      for (const a of ['gone@sup.example', 'past@sup.example', 'ünï@sup-intl.example'])
+        await queue.unsuppress(a);
+    });
+
     it('does not let a domain at its limit starve a domain queued behind it', async () => {
       // Far more hog.example mail than one claim looks at, all due before quiet.example's.
       for (let i = 0; i < 120; i++) {

@@ -188,6 +188,21 @@ interface SuppressionRow {
   expires_at: Date | null;
 }
 
+/** A suppressions row as json_agg gives it: timestamps as text. */
+type SuppressionJson = Omit<SuppressionRow, 'created_at' | 'expires_at'> & {
+  created_at: string;
+  expires_at: string | null;
+};
+
+function jsonDates(x: SuppressionJson): Pick<SuppressionRow, 'created_at' | 'expires_at'> {
+  return {
+    created_at: new Date(x.created_at),
+    expires_at: x.expires_at === null ? null : new Date(x.expires_at),
+  };
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
 function toSuppression(r: SuppressionRow): Suppression {
   return {
     address: r.address,
@@ -207,6 +222,11 @@ function toSuppression(r: SuppressionRow): Suppression {
  * minute are counted only under a per-minute limit (`rated`): that reads each of them.
  * Parameters: $1 now, $2 limit, $3 owner, $4 lease end, $5 concurrency, $6 raw bytes up to; rated: $7 a
  * minute ago, $8 per minute.
+ *
+ * The suppression entries of each delivery's recipients come along, matched on the address in
+ * lower case. Under the "C" collation lower() changes only ASCII letters, exactly as JavaScript's
+ * toLowerCase (which wrote the entries) does for an ASCII address; other addresses are left to
+ * suppressedAmong (see claim).
  */
 function claimSql(rated: boolean): string {
   const recent = rated
@@ -245,6 +265,9 @@ function claimSql(rated: boolean): string {
       (SELECT coalesce(json_agg(json_build_object('address', r.address, 'state', r.state, 'reply', r.reply)
                 ORDER BY r.address), '[]')
        FROM delivery_recipients r WHERE r.delivery_seq = t.seq) AS recipients,
+      (SELECT coalesce(json_agg(s.*), '[]') FROM delivery_recipients r
+         JOIN suppressions s ON s.address = lower(r.address COLLATE "C")
+       WHERE r.delivery_seq = t.seq AND (s.expires_at IS NULL OR s.expires_at > $1)) AS suppressed,
       CASE WHEN o.size <= $6 THEN (SELECT raw FROM outbound_raw WHERE seq = o.seq) END AS raw
     FROM taken t JOIN outbound o ON o.seq = t.outbound_seq
     ORDER BY t.next_attempt_at, t.seq`;
@@ -276,7 +299,9 @@ export class PostgresOutbound implements OutboundStore {
     const minuteAgo = new Date(Date.parse(req.now) - 60_000).toISOString();
     const { concurrency, perMinute } = req.perDomain ?? { concurrency: UNLIMITED, perMinute: UNLIMITED };
     const rated = perMinute < UNLIMITED;
-    const { rows } = await this.pool.query<DeliveryRow & ClaimExtras & { recipients: RecipientStatus[] }>({
+    const { rows } = await this.pool.query<
+      DeliveryRow & ClaimExtras & { recipients: RecipientStatus[]; suppressed: SuppressionJson[] }
+    >({
       name: rated ? 'outbound-claim-rated' : 'outbound-claim',
       text: claimSql(rated),
       values: [
@@ -296,6 +321,10 @@ export class PostgresOutbound implements OutboundStore {
       source: r.source,
       client: { ip: r.client_ip, authUser: r.auth_user },
       ...(r.raw ? { raw: r.raw } : {}),
+      // Matched in SQL only for ASCII addresses (see claimSql); the worker looks the others up.
+      ...(r.recipients.every((x) => ASCII.test(x.address))
+        ? { suppressed: r.suppressed.map((x) => toSuppression({ ...x, ...jsonDates(x) })) }
+        : {}),
     }));
   }
 

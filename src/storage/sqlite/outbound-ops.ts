@@ -29,6 +29,7 @@ import {
   DELIVERY_FROM,
   type DeliveryRow,
   deliveryById,
+  suppressedAmong,
   withRecipients,
 } from './outbound-sql.ts';
 import { stmt } from './statements.ts';
@@ -186,8 +187,10 @@ export const outboundOps = {
     const records = withRecipients(db, rows);
     return records.map((delivery, i) => {
       const row = rows[i]!;
+      const addresses = delivery.recipients.map((r) => r.address);
       return {
         delivery,
+        suppressed: suppressedAmong(db, addresses, req.now),
         mailFrom: row.mail_from,
         queuedAt: row.queued_at,
         source: row.source,

@@ -1,7 +1,7 @@
 // Reads of the outbound queue shared by the reader (outbound.ts) and the writer thread
 // (outbound-ops.ts): both hold a DatabaseSync on the same file.
 import type { DatabaseSync } from 'node:sqlite';
-import type { DeliveryRecord, DeliveryState, RecipientStatus } from '../../domain/delivery.ts';
+import type { DeliveryRecord, DeliveryState, RecipientStatus, Suppression } from '../../domain/delivery.ts';
 import { stmt } from './statements.ts';
 
 export interface DeliveryRow {
@@ -59,4 +59,33 @@ export function deliveryById(db: DatabaseSync, id: string): DeliveryRecord | nul
     id,
   ) as unknown as DeliveryRow | undefined;
   return row ? withRecipients(db, [row])[0]! : null;
+}
+
+export interface SuppressionRow {
+  address: string;
+  reason: Suppression['reason'];
+  detail: string | null;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export function toSuppression(r: SuppressionRow): Suppression {
+  return {
+    address: r.address,
+    reason: r.reason,
+    detail: r.detail,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
+}
+
+/** The entries in force at `now` for these addresses (compared in lower case). */
+export function suppressedAmong(db: DatabaseSync, addresses: readonly string[], now: string): Suppression[] {
+  if (addresses.length === 0) return [];
+  const rows = stmt(
+    db,
+    `SELECT * FROM suppressions WHERE address IN (SELECT value FROM json_each(?))
+       AND (expires_at IS NULL OR expires_at > ?)`,
+  ).all(JSON.stringify(addresses.map((a) => a.toLowerCase())), now) as unknown as SuppressionRow[];
+  return rows.map(toSuppression);
 }

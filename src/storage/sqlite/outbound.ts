@@ -14,7 +14,15 @@ import type {
   OutboundStore,
   OutboundView,
 } from '../ports.ts';
-import { DELIVERY_COLUMNS, DELIVERY_FROM, type DeliveryRow, withRecipients } from './outbound-sql.ts';
+import {
+  DELIVERY_COLUMNS,
+  DELIVERY_FROM,
+  type DeliveryRow,
+  type SuppressionRow,
+  suppressedAmong,
+  toSuppression,
+  withRecipients,
+} from './outbound-sql.ts';
 import { stmt } from './statements.ts';
 import type { SqliteWriter } from './writer.ts';
 
@@ -51,24 +59,6 @@ function toTemplate(r: TemplateRow): MessageTemplate {
     html: r.html_body,
     engine: r.engine,
     updatedAt: r.updated_at,
-  };
-}
-
-interface SuppressionRow {
-  address: string;
-  reason: Suppression['reason'];
-  detail: string | null;
-  created_at: string;
-  expires_at: string | null;
-}
-
-function toSuppression(r: SuppressionRow): Suppression {
-  return {
-    address: r.address,
-    reason: r.reason,
-    detail: r.detail,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
   };
 }
 
@@ -127,13 +117,7 @@ export class SqliteOutbound implements OutboundStore {
   }
 
   async suppressedAmong(addresses: readonly string[], now: string): Promise<Suppression[]> {
-    if (addresses.length === 0) return [];
-    const rows = stmt(
-      this.db,
-      `SELECT * FROM suppressions WHERE address IN (SELECT value FROM json_each(?))
-         AND (expires_at IS NULL OR expires_at > ?)`,
-    ).all(JSON.stringify(addresses.map((a) => a.toLowerCase())), now) as unknown as SuppressionRow[];
-    return rows.map(toSuppression);
+    return suppressedAmong(this.db, addresses, now);
   }
 
   async saveTemplate(template: MessageTemplate): Promise<void> {
