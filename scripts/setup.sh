@@ -4,7 +4,9 @@
 #   - Debian packages the tests drive: swaks, postfix (smtp-source / smtp-sink), python3, openssl,
 #     chromium (the web UI tests, through playwright-core), spamd and rspamd (spam scores),
 #     libjemalloc2 (the allocator `mailroom start` preloads when present, ADR 0007)
-#   - a PostgreSQL server on 127.0.0.1:5432, started if it is down
+#   - dovecot-imapd and dovecot-pop3d (the pollers' tests start private instances)
+#   - a PostgreSQL server on 127.0.0.1:5432, RabbitMQ on 5672 and NATS with JetStream on 4222
+#     (the publish action's tests), each started if it is down
 # Source it (`. scripts/setup.sh`) to keep the PATH it sets; running it with bash prints the PATH to use.
 set -euo pipefail
 
@@ -62,7 +64,38 @@ ensure_postgres() {
     su postgres -c "createuser --superuser $me" >&2
 }
 
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  for _ in $(seq 1 60); do
+    port_open "$1" && return 0
+    sleep 1
+  done
+  echo "setup: nothing answers on 127.0.0.1:$1" >&2
+  return 1
+}
+
+ensure_rabbitmq() {
+  port_open 5672 && return
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  echo "setup: starting RabbitMQ" >&2
+  rabbitmq-server -detached >&2 || true
+  wait_port 5672
+}
+
+ensure_nats() {
+  port_open 4222 && return
+  command -v nats-server >/dev/null || apt_install nats-server
+  echo "setup: starting NATS" >&2
+  mkdir -p /var/lib/nats-server
+  start-stop-daemon --start --oknodo --background --exec "$(command -v nats-server)" -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log >&2
+  wait_port 4222
+}
+
 ensure_node24
-apt_install swaks postfix python3 python3-dkim openssl postgresql-client chromium fonts-dejavu-core spamassassin spamd rspamd libjemalloc2
+apt_install swaks postfix python3 python3-dkim openssl postgresql-client chromium fonts-dejavu-core spamassassin spamd rspamd libjemalloc2 dovecot-imapd dovecot-pop3d
 ensure_postgres
+ensure_rabbitmq
+ensure_nats
 echo "setup: node $(node --version), PATH=$PATH" >&2
