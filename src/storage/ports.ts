@@ -9,6 +9,7 @@ import type {
   Suppression,
 } from '../domain/delivery.ts';
 import type { MessageSummary, ParseResult, SpoolEntry, StoredMessage } from '../domain/message.ts';
+import type { Route } from '../domain/route.ts';
 import type { MessageTemplate } from '../domain/template.ts';
 import type { SearchQuery } from '../search/ast.ts';
 
@@ -82,6 +83,8 @@ export interface Storage {
   readonly outbound: OutboundStore;
   /** API keys made through the API or `mailroom keys`, in the same database. */
   readonly apiKeys: ApiKeyStore;
+  /** Inbound routes made through the API, in the same database. */
+  readonly routes: RouteStore;
 
   /**
    * Durably commits raw bytes and envelopes: when the promise resolves the messages survive a
@@ -293,6 +296,21 @@ export interface OutboundStore {
   /** Every template, by name. */
   templates(): Promise<MessageTemplate[]>;
   deleteTemplate(name: string): Promise<boolean>;
+}
+
+/** Inbound routes made through the API (domain/route.ts); their `source` is always 'api'. */
+export interface RouteStore {
+  /** Every stored route, by priority then id. */
+  routes(): Promise<Route[]>;
+  route(id: string): Promise<Route | null>;
+  /**
+   * Creates or replaces a route (a replacement keeps its `createdAt`). Creating one when `maxRoutes`
+   * exist already writes nothing and answers false; the count and the insert are atomic.
+   */
+  saveRoute(route: Route, maxRoutes: number): Promise<boolean>;
+  deleteRoute(id: string): Promise<boolean>;
+  /** Changes whenever a route is saved or deleted: a node compares it to know when to rebuild its router. */
+  routesVersion(): Promise<string>;
 }
 
 /** Stored API keys (domain/api-key.ts). Only the hash of a key's secret is ever stored. */

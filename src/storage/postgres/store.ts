@@ -11,6 +11,7 @@ import type {
   ParsedRecord,
   RenameTagOutcome,
   RetentionLimits,
+  RouteStore,
   Selection,
   Storage,
   StorageCapabilities,
@@ -23,6 +24,7 @@ import { listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { PostgresOutbound } from './outbound.ts';
 import { retryTransient } from './retry.ts';
+import { PostgresRoutes } from './routes.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
 import { inTransaction } from './transaction.ts';
 import {
@@ -50,11 +52,13 @@ export class PostgresStorage implements Storage {
 
   readonly outbound: OutboundStore;
   readonly apiKeys: ApiKeyStore;
+  readonly routes: RouteStore;
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
     this.outbound = new PostgresOutbound(pool);
     this.apiKeys = new PostgresApiKeys(pool);
+    this.routes = new PostgresRoutes(pool);
     this.committer = new GroupCommitter((calls) => flushSpool(pool, calls));
   }
 

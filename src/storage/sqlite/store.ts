@@ -12,6 +12,7 @@ import type {
   ParsedRecord,
   RenameTagOutcome,
   RetentionLimits,
+  RouteStore,
   Selection,
   Storage,
   StorageCapabilities,
@@ -23,6 +24,7 @@ import { SqliteApiKeys } from './api-keys.ts';
 import { listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
 import { openDatabase } from './open.ts';
 import { SqliteOutbound } from './outbound.ts';
+import { SqliteRoutes } from './routes.ts';
 import { registerSearchFunctions } from './search-sql.ts';
 import { stmt } from './statements.ts';
 import { PRUNE_BATCH } from './write-ops.ts';
@@ -35,6 +37,7 @@ export class SqliteStorage implements Storage {
   private readonly writer: SqliteWriter;
   readonly outbound: OutboundStore;
   readonly apiKeys: ApiKeyStore;
+  readonly routes: RouteStore;
 
   private constructor(file: string, db: DatabaseSync, writer: SqliteWriter) {
     this.file = file;
@@ -42,6 +45,7 @@ export class SqliteStorage implements Storage {
     this.writer = writer;
     this.outbound = new SqliteOutbound(db, writer);
     this.apiKeys = new SqliteApiKeys(db, writer);
+    this.routes = new SqliteRoutes(db, writer);
   }
 
   static async open(dataDir: string): Promise<SqliteStorage> {

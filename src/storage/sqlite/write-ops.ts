@@ -10,6 +10,7 @@ import { searchColumns, summaryColumns } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
 import { apiKeyOps } from './api-key-ops.ts';
 import { outboundOps } from './outbound-ops.ts';
+import { routeOps } from './route-ops.ts';
 import { compileSearch } from './search-sql.ts';
 import { stmt } from './statements.ts';
 
@@ -285,6 +286,7 @@ export const writeOps = {
   },
   ...outboundOps,
   ...apiKeyOps,
+  ...routeOps,
 } as const;
 
 export type WriteOps = typeof writeOps;
