@@ -33,6 +33,8 @@ import type { Transport } from './outbound/transport.ts';
 import { CaptureTransport } from './outbound/transports/capture.ts';
 import { MxTransport } from './outbound/transports/mx.ts';
 import { RelayTransport } from './outbound/transports/relay.ts';
+import { loadRoutesFile, RouteBook } from './routing/route-book.ts';
+import { Router } from './routing/router.ts';
 import { startIdleGc } from './runtime/idle-gc.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
@@ -193,8 +195,17 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
   const dkimKeys = loadDkimKeys(config.dkimKeys);
   // Checked at start: a tracking setting without its URL or key stops the server here.
   const tracking = trackingFromConfig(config);
+  // A bad routes file stops the start too, naming the route.
+  const fileRoutes = config.routesFile ? loadRoutesFile(config.routesFile, new Date().toISOString()) : [];
+  new Router(fileRoutes, { budgetMs: config.routeBudget });
   const { storage, warnings } = await openStorage(config, metrics);
   closers.unshift(() => storage.close());
+  const routes = new RouteBook({
+    store: storage.routes,
+    fileRoutes,
+    budgetMs: config.routeBudget,
+    now: Date.now,
+  });
   logger.info(
     {
       engine: storage.capabilities.engine,
@@ -285,6 +296,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         send,
         storage,
         parser,
+        routes,
         events,
         access,
         spam: createSpamChecker(config),

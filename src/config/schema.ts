@@ -303,6 +303,20 @@ export const SETTINGS = [
     doc: 'JSON file of tag rules, `[{"match": "<search>", "tags": ["name"]}]`: a message matching the search gets the tags.',
   },
   {
+    key: 'routesFile',
+    type: 'string',
+    default: '',
+    doc: 'JSON file of inbound routes (an array of routes as the /api/v1/routes API takes them, each with its ID); read at start-up, read-only through the API.',
+  },
+  {
+    key: 'routeBudget',
+    type: 'duration',
+    default: 250,
+    min: 10,
+    max: 10_000,
+    doc: "Time one message's route conditions may take; a route that runs past it (a runaway regular expression) does not match, and the next is tried.",
+  },
+  {
     key: 'spamassassin',
     type: 'string',
     default: '',

@@ -8,6 +8,7 @@ import { limitBody } from './middleware/body-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { healthRoutes } from './routes/health/routes.ts';
+import { inboundRouteRoutes } from './routes/inbound-routes/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
 import { apiKeyRoutes } from './routes/keys/routes.ts';
 import { messageRoutes } from './routes/message/routes.ts';
@@ -54,6 +55,17 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
       keys: deps.storage.apiKeys,
       now: deps.send.now,
       onRevoked: (id) => deps.access.forgetKey(id),
+    }),
+  );
+  app.route(
+    '/api/v1',
+    inboundRouteRoutes({
+      store: deps.storage.routes,
+      book: deps.routes,
+      messages: deps.storage,
+      parser: deps.parser,
+      budgetMs: deps.config.routeBudget,
+      now: deps.send.now,
     }),
   );
   app.route('/api/v1', templateRoutes({ queue: deps.storage.outbound, now: deps.send.now }));

@@ -5,6 +5,7 @@ import type { MimeParser } from '../mime/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { SendServiceDeps } from '../outbound/send-service.ts';
+import type { RouteBook } from '../routing/route-book.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { AccessPolicy, AccessVariables } from './middleware/access.ts';
 
@@ -19,6 +20,8 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   config: Config;
+  /** The inbound routes in force (routes file and stored). */
+  routes: RouteBook;
   /** What POST /api/v1/send composes and queues with. */
   send: SendServiceDeps;
   /** True once the process has finished starting (and is not shutting down). */

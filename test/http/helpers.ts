@@ -14,6 +14,7 @@ import { ParsePool } from '../../src/mime/parse-pool.ts';
 import type { MimeParser } from '../../src/mime/types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { RouteBook } from '../../src/routing/route-book.ts';
 import type { Storage } from '../../src/storage/ports.ts';
 import type { Backend } from '../helpers/backends.ts';
 import { envelope } from '../helpers/fixtures.ts';
@@ -73,6 +74,12 @@ export async function makeApp(
       awaitCaptured: async () => true,
     },
     parser,
+    routes: new RouteBook({
+      store: storage.routes,
+      fileRoutes: [],
+      budgetMs: config.routeBudget,
+      now: Date.now,
+    }),
     events,
     access: await createAccessPolicy(config),
     spam: null,

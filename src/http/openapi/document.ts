@@ -3,6 +3,14 @@
 // against (shapes.ts). Served at /api/v1/openapi.json (and /api/v1/swagger.json, where Mailpit
 // serves its own).
 import { z } from 'zod';
+import {
+  routeBody,
+  routeId,
+  routeList,
+  routeShape,
+  routeTestBody,
+  routeTestResult,
+} from '../routes/inbound-routes/schema.ts';
 import { apiKey, createdKey, keyBody, keyList, keyListQuery, keyParam } from '../routes/keys/schema.ts';
 import { partIdParam } from '../routes/message/schema.ts';
 import {
@@ -196,6 +204,78 @@ export const OPERATIONS: Operation[] = [
     responses: {
       200: json(outboundMessage, 'The outbound message'),
       404: problem('No such outbound message'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/routes',
+    operationId: 'ListRoutes',
+    summary: 'Inbound routes, from the routes file and the API, in evaluation order',
+    tag: 'routes',
+    responses: { 200: json(routeList, 'Every route') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/routes',
+    operationId: 'CreateRoute',
+    summary: 'Create a route with a new ID',
+    tag: 'routes',
+    body: routeBody,
+    responses: {
+      201: json(routeShape, 'The stored route'),
+      400: bad,
+      409: problem('As many routes as allowed exist'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/routes/test',
+    operationId: 'TestRoutes',
+    summary: 'Dry run: route raw MIME or a stored message and show what each matching route would do',
+    tag: 'routes',
+    body: routeTestBody,
+    responses: {
+      200: json(routeTestResult, 'The routes looked at, in order'),
+      400: bad,
+      404: problem('No such message'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/routes/{ID}',
+    operationId: 'GetRoute',
+    summary: 'One route',
+    tag: 'routes',
+    path_params: { ID: routeId },
+    responses: { 200: json(routeShape, 'The route'), 400: bad, 404: problem('No such route') },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/routes/{ID}',
+    operationId: 'SaveRoute',
+    summary: 'Create or replace a route; refused when a condition does not compile',
+    tag: 'routes',
+    path_params: { ID: routeId },
+    body: routeBody,
+    responses: {
+      200: json(routeShape, 'The replaced route'),
+      201: json(routeShape, 'The new route'),
+      400: bad,
+      409: problem('A route of the routes file, or as many routes as allowed exist'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/routes/{ID}',
+    operationId: 'DeleteRoute',
+    summary: 'Delete a route',
+    tag: 'routes',
+    path_params: { ID: routeId },
+    responses: {
+      200: ok,
+      400: bad,
+      404: problem('No such route'),
+      409: problem('A route of the routes file'),
     },
   },
   {
