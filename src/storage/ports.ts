@@ -12,6 +12,7 @@ import type { MessageSummary, ParseResult, SpoolEntry, StoredMessage } from '../
 import type { Route } from '../domain/route.ts';
 import type { MessageTemplate } from '../domain/template.ts';
 import type { SearchQuery } from '../search/ast.ts';
+import type { InboundStore } from './inbound-ports.ts';
 
 export type { ParseResult };
 
@@ -85,6 +86,8 @@ export interface Storage {
   readonly apiKeys: ApiKeyStore;
   /** Inbound routes made through the API, in the same database. */
   readonly routes: RouteStore;
+  /** The inbound pipeline's cursor, action jobs and events, in the same database. */
+  readonly inbound: InboundStore;
 
   /**
    * Durably commits raw bytes and envelopes: when the promise resolves the messages survive a

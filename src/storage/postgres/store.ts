@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import { GroupCommitter } from '../group-commit.ts';
+import type { InboundStore } from '../inbound-ports.ts';
 import type {
   ApiKeyStore,
   ListQuery,
@@ -20,6 +21,7 @@ import type {
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { PostgresApiKeys } from './api-keys.ts';
+import { PostgresInbound } from './inbound.ts';
 import { listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { PostgresOutbound } from './outbound.ts';
@@ -53,12 +55,14 @@ export class PostgresStorage implements Storage {
   readonly outbound: OutboundStore;
   readonly apiKeys: ApiKeyStore;
   readonly routes: RouteStore;
+  readonly inbound: InboundStore;
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
     this.outbound = new PostgresOutbound(pool);
     this.apiKeys = new PostgresApiKeys(pool);
     this.routes = new PostgresRoutes(pool);
+    this.inbound = new PostgresInbound(pool);
     this.committer = new GroupCommitter((calls) => flushSpool(pool, calls));
   }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
+import type { InboundStore } from '../inbound-ports.ts';
 import type {
   ApiKeyStore,
   ListQuery,
@@ -21,6 +22,7 @@ import type {
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
 import { SqliteApiKeys } from './api-keys.ts';
+import { SqliteInbound } from './inbound.ts';
 import { listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
 import { openDatabase } from './open.ts';
 import { SqliteOutbound } from './outbound.ts';
@@ -38,6 +40,7 @@ export class SqliteStorage implements Storage {
   readonly outbound: OutboundStore;
   readonly apiKeys: ApiKeyStore;
   readonly routes: RouteStore;
+  readonly inbound: InboundStore;
 
   private constructor(file: string, db: DatabaseSync, writer: SqliteWriter) {
     this.file = file;
@@ -46,6 +49,7 @@ export class SqliteStorage implements Storage {
     this.outbound = new SqliteOutbound(db, writer);
     this.apiKeys = new SqliteApiKeys(db, writer);
     this.routes = new SqliteRoutes(db, writer);
+    this.inbound = new SqliteInbound(db, writer);
   }
 
   static async open(dataDir: string): Promise<SqliteStorage> {

@@ -9,6 +9,7 @@ import type { ParsedRecord, RenameTagOutcome, RetentionLimits, Selection } from 
 import { searchColumns, summaryColumns } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
 import { apiKeyOps } from './api-key-ops.ts';
+import { inboundOps } from './inbound-ops.ts';
 import { outboundOps } from './outbound-ops.ts';
 import { routeOps } from './route-ops.ts';
 import { compileSearch } from './search-sql.ts';
@@ -287,6 +288,7 @@ export const writeOps = {
   ...outboundOps,
   ...apiKeyOps,
   ...routeOps,
+  ...inboundOps,
 } as const;
 
 export type WriteOps = typeof writeOps;
