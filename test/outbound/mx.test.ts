@@ -1,8 +1,9 @@
 // The MX transport with DNS answered by the test and a scripted SMTP server on loopback.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isInternalAddress } from '../../src/net/address-policy.ts';
 import type { DeliveryJob } from '../../src/outbound/transport.ts';
-import { isInternalAddress, type MxResolver, MxTransport } from '../../src/outbound/transports/mx.ts';
+import { type MxResolver, MxTransport } from '../../src/outbound/transports/mx.ts';
 import { readData, type ScriptedSmtp, scriptedSmtp } from '../helpers/smtp-peer.ts';
 
 const LIMITS = { connectMs: 1000, socketMs: 1000, attemptMs: 3000, maxReadBytes: 65536 };

@@ -3,6 +3,7 @@
 // Mail never goes to a loopback, private, link-local or otherwise internal address unless the
 // operator allows it: a hostile domain could otherwise point its MX at services on our network.
 import net from 'node:net';
+import { isInternalAddress } from '../../net/address-policy.ts';
 import {
   byReplyCode,
   type Classify,
@@ -34,41 +35,6 @@ export interface MxOptions {
   classify?: Classify;
   /** Sessions kept between deliveries, per MX address; a cache with the defaults when absent. */
   sessions?: SmtpSessionCache;
-}
-
-/** Addresses mail must not be delivered to unless allowed (RFC 6890 special-purpose ranges). */
-const INTERNAL = new net.BlockList();
-for (const [net4, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['224.0.0.0', 3],
-] as const) {
-  INTERNAL.addSubnet(net4, bits, 'ipv4');
-}
-for (const [net6, bits] of [
-  ['::', 127],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  INTERNAL.addSubnet(net6, bits, 'ipv6');
-}
-
-export function isInternalAddress(ip: string): boolean {
-  // An IPv4-mapped IPv6 address reaches the IPv4 host it names (RFC 4291 §2.5.5.2).
-  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
-  if (dotted) return INTERNAL.check(dotted, 'ipv4');
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
-  if (hex) {
-    const [hi, lo] = [Number.parseInt(hex[1]!, 16), Number.parseInt(hex[2]!, 16)];
-    return INTERNAL.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
-  }
-  return INTERNAL.check(ip, net.isIPv6(ip) ? 'ipv6' : 'ipv4');
 }
 
 const code = (err: unknown) => (err as { code?: string }).code ?? '';
