@@ -3,6 +3,9 @@
 import dns from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { ActionRunner } from './actions/action-runner.ts';
+import { ACTION_LIFETIME_MS, actionExecutors } from './actions/registry.ts';
+import { checkWebhookSecrets } from './actions/webhook/secrets.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import type { Envelope } from './domain/message.ts';
@@ -13,9 +16,11 @@ import { createAccessPolicy } from './http/middleware/access.ts';
 import { startHttp } from './http/server.ts';
 import { ParseRunner } from './ingest/parse-runner.ts';
 import { Retention } from './ingest/retention.ts';
+import { RouteRunner } from './ingest/route-runner.ts';
 import { Spool } from './ingest/spool.ts';
 import { Tagger } from './ingest/tagger.ts';
 import { ParsePool } from './mime/parse-pool.ts';
+import { createAddressPolicy } from './net/address-policy.ts';
 import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { isHardBounce, queueBounceNotice } from './outbound/bounce-notice.ts';
@@ -137,6 +142,56 @@ function relayTransport(config: Config): RelayTransport {
  * The delivery worker with the configured transport. Captured mail enters the inbox through a
  * spool of its own, handed to the local parse runner like SMTP mail.
  */
+/** Routing of received mail and the actions it starts, on a worker node. */
+function startInbound(
+  config: Config,
+  storage: Storage,
+  routes: RouteBook,
+  parser: ParsePool,
+  logger: Logger,
+): { wake(): void; stop(): Promise<void> } {
+  const owner = `${hostname()}:${process.pid}`;
+  const router = new RouteRunner({
+    storage,
+    book: routes,
+    logger: logger.child({ scope: 'routing' }),
+    owner,
+    actionLifetimeMs: ACTION_LIFETIME_MS,
+  });
+  const actions = new ActionRunner({
+    storage,
+    executors: actionExecutors({
+      storage,
+      logger: logger.child({ scope: 'actions' }),
+      webhook: {
+        secrets: config.webhookSecret,
+        policy: createAddressPolicy({ allow: config.webhookAllow }),
+        resolver: new dns.Resolver({ timeout: 5000, tries: 2 }),
+        parser,
+        timeoutMs: config.webhookTimeout,
+        userAgent: `Mailroom/${VERSION}`,
+        maxInlineBytes: 10 * 1024 * 1024,
+      },
+    }),
+    logger: logger.child({ scope: 'actions' }),
+    owner,
+    concurrency: config.deliveryConcurrency,
+    leaseMs: config.deliveryLease,
+  });
+  router.start();
+  actions.start();
+  return {
+    wake: () => {
+      router.wake();
+      actions.wake();
+    },
+    stop: async () => {
+      await router.stop();
+      await actions.stop();
+    },
+  };
+}
+
 function startDelivery(
   config: Config,
   storage: Storage,
@@ -195,6 +250,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
   const dkimKeys = loadDkimKeys(config.dkimKeys);
   // Checked at start: a tracking setting without its URL or key stops the server here.
   const tracking = trackingFromConfig(config);
+  checkWebhookSecrets(config.webhookSecret);
   // A bad routes file stops the start too, naming the route.
   const fileRoutes = config.routesFile ? loadRoutesFile(config.routesFile, new Date().toISOString()) : [];
   new Router(fileRoutes, { budgetMs: config.routeBudget });
@@ -242,6 +298,8 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
     let runner: ParseRunner | null = null;
     if (roles.has('worker') && parser) {
       const reports = new ReportIntake({ storage, logger });
+      const inbound = startInbound(config, storage, routes, parser, logger);
+      closers.unshift(() => inbound.stop());
       runner = new ParseRunner({
         storage,
         parser,
@@ -249,7 +307,10 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         metrics,
         logger,
         tagger: Tagger.fromConfig(config),
-        onSaved: (saved) => reports.inspect(saved),
+        onSaved: async (saved) => {
+          inbound.wake();
+          await reports.inspect(saved);
+        },
         // A second batch waits at each worker while the first one's results are saved.
         concurrency: config.parseWorkers * 2,
       });

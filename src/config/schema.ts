@@ -317,6 +317,26 @@ export const SETTINGS = [
     doc: "Time one message's route conditions may take; a route that runs past it (a runaway regular expression) does not match, and the next is tried.",
   },
   {
+    key: 'webhookSecret',
+    type: 'list',
+    default: [],
+    doc: 'Keys that sign webhook payloads (HMAC-SHA256, at least 32 characters each); the first is current, the others are kept while receivers rotate. See docs/webhooks.md.',
+  },
+  {
+    key: 'webhookAllow',
+    type: 'list',
+    default: [],
+    doc: 'Hosts or CIDR ranges webhooks may reach although internal (loopback, private, link-local); none by default.',
+  },
+  {
+    key: 'webhookTimeout',
+    type: 'duration',
+    default: 10_000,
+    min: 1000,
+    max: 120_000,
+    doc: 'How long one webhook attempt may take, connecting included.',
+  },
+  {
     key: 'spamassassin',
     type: 'string',
     default: '',

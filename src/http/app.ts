@@ -2,11 +2,13 @@
 // dependencies so tests drive it with `app.request()` and the composition root decides the rest.
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ACTION_LIFETIME_MS } from '../actions/registry.ts';
 import type { AppEnv, HttpDeps, RuntimeCounters } from './deps.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './errors.ts';
 import { limitBody } from './middleware/body-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
+import { actionRoutes } from './routes/actions/routes.ts';
 import { healthRoutes } from './routes/health/routes.ts';
 import { inboundRouteRoutes } from './routes/inbound-routes/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
@@ -66,6 +68,15 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
       parser: deps.parser,
       budgetMs: deps.config.routeBudget,
       now: deps.send.now,
+    }),
+  );
+  app.route(
+    '/api/v1',
+    actionRoutes({
+      inbound: deps.storage.inbound,
+      now: deps.send.now,
+      lifetimeMs: ACTION_LIFETIME_MS,
+      onDue: deps.onActionDue ?? (() => {}),
     }),
   );
   app.route('/api/v1', templateRoutes({ queue: deps.storage.outbound, now: deps.send.now }));

@@ -20,6 +20,8 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   config: Config;
+  /** Told when an action job became due (a replay): a worker on this node looks at once. */
+  onActionDue?: () => void;
   /** The inbound routes in force (routes file and stored). */
   routes: RouteBook;
   /** What POST /api/v1/send composes and queues with. */

@@ -18,6 +18,12 @@ export const REDACT_PATHS = [
   'databaseUrl',
   '*.databaseUrl',
   'config.databaseUrl',
+  'trackingSecret',
+  '*.trackingSecret',
+  'webhookSecret',
+  '*.webhookSecret',
+  'secrets',
+  '*.secrets',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

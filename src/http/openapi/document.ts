@@ -3,6 +3,7 @@
 // against (shapes.ts). Served at /api/v1/openapi.json (and /api/v1/swagger.json, where Mailpit
 // serves its own).
 import { z } from 'zod';
+import { actionJobId, actionJobShape, messageRouting } from '../routes/actions/schema.ts';
 import {
   routeBody,
   routeId,
@@ -276,6 +277,30 @@ export const OPERATIONS: Operation[] = [
       400: bad,
       404: problem('No such route'),
       409: problem('A route of the routes file'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/routing',
+    operationId: 'GetMessageRouting',
+    summary:
+      'What routing did with a received message: route and action events, and each action with its state',
+    tag: 'routes',
+    path_params: { ID: z.string().describe('Message database ID') },
+    responses: { 200: json(messageRouting, 'Events oldest first, actions in route order'), 400: bad },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/actions/{ID}/replay',
+    operationId: 'ReplayAction',
+    summary: 'Run an action again (a webhook or publish that failed), due now with a fresh lifetime',
+    tag: 'routes',
+    path_params: { ID: actionJobId },
+    responses: {
+      200: json(actionJobShape, 'The action, due again'),
+      400: bad,
+      404: problem('No such action'),
+      409: problem('The action is running'),
     },
   },
   {

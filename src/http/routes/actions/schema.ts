@@ -1,0 +1,38 @@
+// Schemas of the routing record and action endpoints (Mailroom's own).
+import { z } from 'zod';
+
+export const actionJobId = z
+  .string()
+  .regex(/^[0-9A-Za-z]{22}:[A-Za-z0-9_-]{1,64}:\d{1,3}$/, 'not an action ID')
+  .describe('Action ID: <message ID>:<route ID>:<action index>');
+
+export const actionJobShape = z.object({
+  ID: z.string(),
+  MessageID: z.string(),
+  RouteID: z.string(),
+  Index: z.number().describe('Position of the action in its route'),
+  Type: z.string(),
+  State: z.enum(['pending', 'running', 'succeeded', 'failed']),
+  Attempts: z.number(),
+  NextAttemptAt: z.string().nullable(),
+  ExpiresAt: z.string().describe('No retry after this'),
+  LastError: z.string().nullable(),
+  Captures: z.record(z.string(), z.string()),
+  CreatedAt: z.string(),
+  UpdatedAt: z.string(),
+});
+
+export const messageRouting = z.object({
+  Events: z.array(
+    z.object({
+      ID: z.string().describe('Stable: recording the same outcome twice keeps one'),
+      At: z.string(),
+      Type: z
+        .string()
+        .describe('route:matched, route:timed-out, route:skipped, action:succeeded, action:failed'),
+      RouteID: z.string().nullable(),
+      Data: z.record(z.string(), z.unknown()),
+    }),
+  ),
+  Actions: z.array(actionJobShape),
+});

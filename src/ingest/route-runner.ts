@@ -1,0 +1,198 @@
+// Routes every received message once, in arrival order: after it is parsed, the routes in force
+// are evaluated and the outcome — events, and one job per action to run — is committed together
+// with the move of the routing cursor. A crash between evaluation and commit leaves the cursor
+// where it was, and the next pass routes the same messages again; job and event ids are derived
+// from the message, route and action, so nothing is started or recorded twice.
+import type { Listener } from '../domain/message.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { RouteBook } from '../routing/route-book.ts';
+import type { Evaluation } from '../routing/router.ts';
+import { routingMessage } from '../routing/routing-message.ts';
+import type { InboundEventInput, NewActionJob, RoutingCandidate } from '../storage/inbound-ports.ts';
+import type { Storage } from '../storage/ports.ts';
+
+/** Doors whose mail is routed: the MX listener and the pollers, not authenticated submission or the API. */
+export const ROUTED_LISTENERS: ReadonlySet<Listener> = new Set<Listener>(['smtp', 'smtps']);
+
+export interface RouteRunnerDeps {
+  storage: Storage;
+  book: RouteBook;
+  logger: Logger;
+  owner: string;
+  now?: () => number;
+  /** How long an action keeps being retried (webhooks: at least 24 hours). */
+  actionLifetimeMs: number;
+  leaseMs?: number;
+  batch?: number;
+  pollMs?: number;
+}
+
+const DEFAULTS = { leaseMs: 60_000, batch: 100, pollMs: 2000 };
+
+export class RouteRunner {
+  private readonly d: RouteRunnerDeps & typeof DEFAULTS;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(deps: RouteRunnerDeps) {
+    this.d = { ...DEFAULTS, ...deps };
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.d.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Looks for work now (messages were parsed); calls during a pass make it look once more. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .then(() => undefined)
+      .catch((err) => this.d.logger.error({ err }, 'routing failed; the messages are tried again'))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Routes until nothing routable is left (tests call it directly); returns how many were routed. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.pass();
+      if (n === 0) return total;
+      total += n;
+    }
+  }
+
+  /** One batch: returns how many messages the cursor moved past. */
+  private async pass(): Promise<number> {
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    const candidates = await this.d.storage.inbound.takeRouting({
+      owner: this.d.owner,
+      now: at,
+      leaseMs: this.d.leaseMs,
+      limit: this.d.batch,
+    });
+    if (!candidates || candidates.length === 0) return 0;
+    // In order, up to the first message still waiting for its parse.
+    const ready: RoutingCandidate[] = [];
+    for (const c of candidates) {
+      if (c.parseState === 'pending') break;
+      ready.push(c);
+    }
+    if (ready.length === 0) return 0;
+    const router = await this.d.book.router();
+    const events: InboundEventInput[] = [];
+    const jobs: NewActionJob[] = [];
+    for (const c of ready) {
+      if (!ROUTED_LISTENERS.has(c.listener) || router.routes.length === 0) continue;
+      await this.route(c, router, { events, jobs, now });
+    }
+    const committed = await this.d.storage.inbound.commitRouting({
+      owner: this.d.owner,
+      now: at,
+      throughSeq: ready.at(-1)!.seq,
+      events,
+      jobs,
+    });
+    if (!committed) {
+      this.d.logger.warn('routing: lost the routing lease before committing; another node routes these');
+      return 0;
+    }
+    if (jobs.length > 0) this.d.logger.info({ messages: ready.length, jobs: jobs.length }, 'messages routed');
+    return ready.length;
+  }
+
+  private async route(
+    c: RoutingCandidate,
+    router: Awaited<ReturnType<RouteBook['router']>>,
+    out: { events: InboundEventInput[]; jobs: NewActionJob[]; now: number },
+  ): Promise<void> {
+    const stored = await this.d.storage.get(c.id);
+    if (!stored) return; // deleted before it was routed
+    if (!stored.parsed) {
+      out.events.push({
+        id: `${c.id}:routing:unparsed`,
+        type: 'route:skipped',
+        messageId: c.id,
+        routeId: null,
+        data: {
+          reason: `the message could not be parsed (${stored.parseError ?? 'unknown error'}), so no route was evaluated`,
+        },
+      });
+      return;
+    }
+    const m = routingMessage({
+      mailFrom: stored.envelope.mailFrom,
+      rcptTo: stored.envelope.rcptTo,
+      size: stored.size,
+      parsed: stored.parsed,
+    });
+    const evaluation = router.evaluate(m);
+    this.record(c.id, evaluation, router.routes, out);
+  }
+
+  private record(
+    messageId: string,
+    e: Evaluation,
+    routes: readonly { id: string; actions: readonly NewActionJob['action'][] }[],
+    out: { events: InboundEventInput[]; jobs: NewActionJob[]; now: number },
+  ): void {
+    const byId = new Map(routes.map((r) => [r.id, r]));
+    const due = new Date(out.now).toISOString();
+    const expires = new Date(out.now + this.d.actionLifetimeMs).toISOString();
+    for (const v of e.verdicts) {
+      if (v.timedOut) {
+        out.events.push({
+          id: `${messageId}:${v.routeId}:timed-out`,
+          type: 'route:timed-out',
+          messageId,
+          routeId: v.routeId,
+          data: { reason: v.reason },
+        });
+      }
+      if (!v.matched) continue;
+      out.events.push({
+        id: `${messageId}:${v.routeId}:matched`,
+        type: 'route:matched',
+        messageId,
+        routeId: v.routeId,
+        data: { reason: v.reason, captures: v.captures, recipient: v.recipient },
+      });
+      byId.get(v.routeId)!.actions.forEach((action, i) => {
+        if (action.type === 'stop') return;
+        out.jobs.push({
+          id: `${messageId}:${v.routeId}:${i}`,
+          messageId,
+          routeId: v.routeId,
+          actionIndex: i,
+          action,
+          captures: v.captures,
+          recipient: v.recipient,
+          dueAt: due,
+          expiresAt: expires,
+        });
+      });
+    }
+  }
+}
