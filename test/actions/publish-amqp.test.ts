@@ -3,7 +3,6 @@
 // amqplib connection. Dropped, refused and silent peers are real sockets on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type Channel, type ChannelModel, connect } from 'amqplib';
 import {
@@ -14,6 +13,7 @@ import {
   type PublishTarget,
 } from '../../src/actions/publish/publisher.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { closedPort, tcpPeer, tcpProxy } from '../helpers/tcp-peers.ts';
 
 const AMQP_URL = process.env.MAILROOM_TEST_AMQP_URL ?? 'amqp://127.0.0.1:5672';
 
@@ -32,51 +32,7 @@ function capturingLogger(): { lines: string[]; logger: PublisherDeps['logger'] }
   return { lines, logger: createLogger('debug', { write: (line: string) => void lines.push(line) }) };
 }
 
-/** A loopback server whose port is free again: nothing listens there once this resolves. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A TCP peer on loopback that does `onSocket` to every connection and counts them. */
-async function tcpPeer(onSocket: (socket: net.Socket) => void) {
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  const server = net.createServer((socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections: () => connections,
-    cut: () => {
-      for (const socket of sockets) socket.destroy();
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-/** Forwards each connection to the broker, so the test can cut them like a network failure. */
-function brokerProxy() {
-  const broker = new URL(AMQP_URL);
-  return tcpPeer((client) => {
-    const upstream = net.connect(Number(broker.port || 5672), broker.hostname);
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream).pipe(client);
-  });
-}
+const brokerProxy = () => tcpProxy(AMQP_URL, 5672);
 
 function viaPort(port: number): string {
   const url = new URL(AMQP_URL);

@@ -4,7 +4,6 @@
 // sockets on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type JetStreamManager, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -16,6 +15,7 @@ import {
   type PublishMessage,
 } from '../../src/actions/publish/publisher.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { closedPort, tcpPeer, tcpProxy } from '../helpers/tcp-peers.ts';
 
 const NATS_URL = process.env.MAILROOM_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -38,51 +38,7 @@ function uniqueSubject(): string {
   return `mailroom.test.${randomUUID()}`;
 }
 
-/** A loopback server whose port is free again: nothing listens there once this resolves. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A TCP peer on loopback that does `onSocket` to every connection and counts them. */
-async function tcpPeer(onSocket: (socket: net.Socket) => void) {
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  const server = net.createServer((socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections: () => connections,
-    cut: () => {
-      for (const socket of sockets) socket.destroy();
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-/** Forwards each connection to the server, so the test can cut them like a network failure. */
-function serverProxy() {
-  const server = new URL(NATS_URL);
-  return tcpPeer((client) => {
-    const upstream = net.connect(Number(server.port || 4222), server.hostname);
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream).pipe(client);
-  });
-}
+const serverProxy = () => tcpProxy(NATS_URL, 4222);
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
