@@ -3,6 +3,7 @@
 // a growing wait (from 30 s, doubling, at most 2 h between tries) until its lifetime ends.
 import type { ActionType } from '../domain/route.ts';
 import type { Logger } from '../observability/logger.ts';
+import { WakeLoop } from '../runtime/wake-loop.ts';
 import type { ActionJob } from '../storage/inbound-ports.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { ActionContext, ActionExecutor, ActionResult } from './action.ts';
@@ -34,8 +35,7 @@ export class ActionRunner {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | null = null;
-  private ticking = false;
-  private again = false;
+  private readonly loop: WakeLoop;
   private stopped = false;
   private lastReap = 0;
 
@@ -43,6 +43,10 @@ export class ActionRunner {
     this.d = deps;
     this.now = deps.now ?? Date.now;
     this.registry = new Map(deps.executors.map((e) => [e.type, e]));
+    this.loop = new WakeLoop(
+      () => this.tick(),
+      (err) => this.d.logger.error({ err }, 'actions: claiming failed'),
+    );
   }
 
   start(): void {
@@ -52,21 +56,7 @@ export class ActionRunner {
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = true;
-    void this.tick()
-      .catch((err) => this.d.logger.error({ err }, 'actions: claiming failed'))
-      .finally(() => {
-        this.ticking = false;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.loop.wake();
   }
 
   /** One look at the jobs, waiting for every attempt it starts (tests). */
@@ -78,6 +68,7 @@ export class ActionRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
     this.abort.abort();
     await Promise.allSettled(this.d.executors.map((e) => e.close?.()));

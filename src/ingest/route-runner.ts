@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { RouteBook } from '../routing/route-book.ts';
 import type { Evaluation } from '../routing/router.ts';
 import { routingMessage } from '../routing/routing-message.ts';
+import { WakeLoop } from '../runtime/wake-loop.ts';
 import type { InboundEventInput, NewActionJob, RoutingCandidate } from '../storage/inbound-ports.ts';
 import type { Storage } from '../storage/ports.ts';
 
@@ -33,13 +34,15 @@ export class RouteRunner {
   private readonly d: RouteRunnerDeps & typeof DEFAULTS;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly loop: WakeLoop;
 
   constructor(deps: RouteRunnerDeps) {
     this.d = { ...DEFAULTS, ...deps };
     this.now = deps.now ?? Date.now;
+    this.loop = new WakeLoop(
+      () => this.drain(),
+      (err) => this.d.logger.error({ err }, 'routing failed; the messages are tried again'),
+    );
   }
 
   start(): void {
@@ -50,27 +53,12 @@ export class RouteRunner {
 
   /** Looks for work now (messages were parsed); calls during a pass make it look once more. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .then(() => undefined)
-      .catch((err) => this.d.logger.error({ err }, 'routing failed; the messages are tried again'))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Routes until nothing routable is left (tests call it directly); returns how many were routed. */

@@ -4,6 +4,7 @@
 // died mid-attempt) returns the delivery to the queue.
 import { type DeliveryState, FINAL_DELIVERY_STATES, type Suppression } from '../domain/delivery.ts';
 import type { Logger } from '../observability/logger.ts';
+import { WakeLoop } from '../runtime/wake-loop.ts';
 import type { AttemptRecord, ClaimedDelivery, OutboundStore } from '../storage/ports.ts';
 import type { FailedDelivery } from './bounce-notice.ts';
 import { nextAttemptAt, type RetrySchedule } from './retry-schedule.ts';
@@ -90,8 +91,7 @@ export class DeliveryWorker {
   private running = false;
   /** Set by stop(): no claim after it, even from runOnce(). */
   private stopped = false;
-  private ticking = false;
-  private again = false;
+  private readonly loop: WakeLoop;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private lastReap = 0;
@@ -99,6 +99,10 @@ export class DeliveryWorker {
   constructor(options: DeliveryWorkerOptions) {
     this.o = options;
     this.now = options.now ?? Date.now;
+    this.loop = new WakeLoop(
+      () => this.tick(),
+      (err) => this.o.logger.error({ err }, 'delivery worker: claiming failed'),
+    );
   }
 
   start(): void {
@@ -110,21 +114,7 @@ export class DeliveryWorker {
 
   /** Looks at the queue now (new mail was queued); calls during a look make it look once more. */
   wake(): void {
-    if (!this.running) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = true;
-    void this.tick()
-      .catch((err) => this.o.logger.error({ err }, 'delivery worker: claiming failed'))
-      .finally(() => {
-        this.ticking = false;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    if (this.running) this.loop.wake();
   }
 
   /** One look at the queue, then waits until every attempt under way is recorded (tests, drains). */
@@ -138,6 +128,7 @@ export class DeliveryWorker {
     this.running = false;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
     this.abort.abort();
     this.o.transport.close?.();
@@ -163,7 +154,7 @@ export class DeliveryWorker {
     });
     // Fewer than asked for, but some: domains at their limits filled the claim's window, and they
     // are passed over now, so look again at once (an empty claim ends this).
-    if (claimed.length > 0 && claimed.length < free) this.again = true;
+    if (claimed.length > 0 && claimed.length < free) this.loop.requestAnother();
     for (const c of claimed) {
       this.active++;
       const p = this.attempt(c).finally(() => {
