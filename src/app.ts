@@ -340,6 +340,7 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         spool,
         tls: await loadTls(config),
         ...(submit ? { submit } : {}),
+        recipients: async (mailFrom, rcpt) => (await routes.router()).envelope(mailFrom, rcpt),
       });
       const s = smtp;
       closers.unshift(() => s.close());

@@ -303,6 +303,12 @@ export const SETTINGS = [
     doc: 'JSON file of tag rules, `[{"match": "<search>", "tags": ["name"]}]`: a message matching the search gets the tags.',
   },
   {
+    key: 'localDomains',
+    type: 'list',
+    default: [],
+    doc: 'MX mode: the domains this server receives mail for. Unauthenticated mail to other domains is refused (550 5.7.1), and to addresses no route takes (550 5.1.1) unless a route has no recipient condition. Empty: every recipient is accepted (the capture sandbox).',
+  },
+  {
     key: 'routesFile',
     type: 'string',
     default: '',

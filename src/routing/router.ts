@@ -32,6 +32,12 @@ export interface Evaluation {
   stoppedBy: string | null;
 }
 
+export type EnvelopeVerdict =
+  | { kind: 'accept' }
+  /** No route takes mail for the address. */
+  | { kind: 'unknown' }
+  | { kind: 'reject'; routeId: string; code: number; text: string };
+
 interface CompiledRoute {
   route: Route;
   tests: CompiledCondition[];
@@ -93,6 +99,70 @@ export class Router {
 
   get routes(): Route[] {
     return this.compiled.map((c) => c.route);
+  }
+
+  /**
+   * What the routes say about one recipient while the SMTP client waits, from the envelope alone:
+   * a reject of the first route whose conditions are all on the envelope and hold (before any such
+   * route that stops); else whether any route may take mail for the address — one with no
+   * recipient condition (a catch-all) or whose recipient conditions hold.
+   */
+  envelope(mailFrom: string, rcpt: string): EnvelopeVerdict {
+    const m: RoutingMessage = {
+      mailFrom,
+      rcptTo: [rcpt],
+      from: '',
+      subject: '',
+      text: '',
+      headers: [],
+      attachments: [],
+      size: 0,
+      spamScore: null,
+      auth: null,
+    };
+    let verdict: EnvelopeVerdict = { kind: 'unknown' };
+    const run = () => {
+      let known = false;
+      for (const c of this.compiled) {
+        if (!c.route.enabled) continue;
+        const state: MatchState = { captures: {}, recipient: null };
+        const onRecipient = c.route.conditions.flatMap((cond, i) =>
+          cond.field === 'recipient' ? [c.tests[i]!] : [],
+        );
+        const envelopeOnly = c.route.conditions.every(
+          (cond) => cond.field === 'recipient' || cond.field === 'sender',
+        );
+        if (envelopeOnly) {
+          const holds =
+            c.tests.length === 0 ||
+            (c.route.match === 'any' ? c.tests.some((t) => t(m, state)) : c.tests.every((t) => t(m, state)));
+          if (holds) {
+            const refusal = c.route.actions.find((a) => a.type === 'reject');
+            if (refusal) {
+              verdict = { kind: 'reject', routeId: c.route.id, code: refusal.code, text: refusal.text };
+              return;
+            }
+            known = true;
+            if (c.route.actions.some((a) => a.type === 'stop')) break;
+          }
+          continue;
+        }
+        if (onRecipient.length === 0 || c.route.match === 'any' || onRecipient.every((t) => t(m, state)))
+          known = true;
+      }
+      verdict = known ? { kind: 'accept' } : { kind: 'unknown' };
+    };
+    this.context.run = run;
+    try {
+      this.script.runInContext(this.context, { timeout: this.budgetMs });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
+      // Undecided in time: the message is taken, and the routes judge it after DATA.
+      verdict = { kind: 'accept' };
+    } finally {
+      this.context.run = undefined;
+    }
+    return verdict;
   }
 
   evaluate(m: RoutingMessage): Evaluation {

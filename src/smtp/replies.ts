@@ -39,6 +39,17 @@ export const REPLIES = {
   'auth-required': { code: 530, enhanced: '5.7.0', text: 'Authentication required' },
 
   // --- mail-from / rcpt-to stages ---
+  // 550 5.7.1 = delivery not authorized (RFC 3463 §3.8): a domain this server is not the MX for,
+  // from a client that did not authenticate. No open relay.
+  'relay-denied': {
+    code: 550,
+    enhanced: '5.7.1',
+    text: 'Relaying denied: this server does not take mail for that domain',
+  },
+  // 550 5.1.1 = bad destination mailbox address (RFC 3463 §3.2): no route takes mail for it.
+  'unknown-recipient': { code: 550, enhanced: '5.1.1', text: 'No such recipient here' },
+  // A route's own reject: its code and text replace these (see Refusal.reply).
+  'route-reject': { code: 550, enhanced: '5.7.1', text: 'Message refused' },
   // 553 5.6.7 = non-ASCII address without the SMTPUTF8 parameter (RFC 6531 §3.5, RFC 5248 registry).
   'non-ascii-address': {
     code: 553,

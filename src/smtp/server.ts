@@ -15,6 +15,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { type AuthUsers, loadAuthFile } from './auth-file.ts';
 import { ConnectionCounter } from './connection-counter.ts';
 import { createHooks, type Hooks } from './hooks/index.ts';
+import type { RecipientCheck } from './hooks/rcpt-to.ts';
 import { MAX_AUTH_LINE } from './line-guard.ts';
 import { replyError } from './replies.ts';
 import { type SessionContext, SmtpSession } from './session.ts';
@@ -32,6 +33,8 @@ export interface SmtpDeps {
   tls: { key: string | Buffer; cert: string | Buffer };
   /** Replaces single stage hooks (tests, embedding applications). */
   hooks?: Partial<Hooks>;
+  /** In MX mode (--local-domains), whether routes take mail for a recipient, or refuse it. */
+  recipients?: RecipientCheck;
   /** Queues authenticated users' mail for delivery; absent when mail is captured. */
   submit?: SessionContext['submit'];
 }
@@ -115,7 +118,7 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
   const { config, logger } = deps;
   const users: AuthUsers | null = config.smtpAuthFile ? await loadAuthFile(config.smtpAuthFile) : null;
   const authEnabled = users !== null || config.smtpAuthAcceptAny;
-  const hooks = createHooks(config, users, deps.hooks);
+  const hooks = createHooks(config, users, deps.hooks, deps.recipients);
   const sessions = new Map<string, SmtpSession>();
   const counter = new ConnectionCounter();
   const secureContext = tls.createSecureContext({ key: deps.tls.key, cert: deps.tls.cert });

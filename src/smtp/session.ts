@@ -185,6 +185,7 @@ export class SmtpSession {
     const input = {
       ...this.facts(),
       address: address.address,
+      mailFrom: s.envelope.mailFrom ? s.envelope.mailFrom.address : '',
       smtpUtf8: Boolean(s.envelope.smtpUtf8),
       accepted,
       outbound: this.outbound,
@@ -261,6 +262,13 @@ export class SmtpSession {
   private refuse(stage: string, verdict: Refusal): Error {
     this.ctx.metrics.messagesRejected.inc({ stage, reason: verdict.reason });
     this.log.info({ stage, reason: verdict.reason, verdict: verdict.kind }, 'smtp rejected');
+    if (verdict.reply) {
+      // RFC 3463: X.7.1 = delivery not authorized, message refused; the class follows the code.
+      const enhanced = `${Math.floor(verdict.reply.code / 100)}.7.1`;
+      return Object.assign(new Error(`${enhanced} ${verdict.reply.text}`), {
+        responseCode: verdict.reply.code,
+      });
+    }
     return replyError(verdict.reason);
   }
 

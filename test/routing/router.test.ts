@@ -191,6 +191,71 @@ describe('router', () => {
   });
 });
 
+describe('router at RCPT time', () => {
+  const reject = (code: number): RouteAction => ({ type: 'reject', code, text: `no ${code}` });
+  it('refuses by the first envelope route that holds, unless a route before it stopped', () => {
+    const r = new Router(
+      [
+        route('vip', [{ field: 'sender', op: 'equals', value: 'boss@spam.test' }], {
+          priority: 1,
+          actions: [{ type: 'store', tags: [] }, { type: 'stop' }],
+        }),
+        route('spam', [{ field: 'sender', op: 'glob', value: '*@spam.test' }], {
+          priority: 2,
+          actions: [reject(550)],
+        }),
+        route('busy', [{ field: 'recipient', op: 'glob', value: 'busy@*' }], {
+          priority: 3,
+          actions: [reject(451)],
+        }),
+        route(
+          'content',
+          [
+            { field: 'subject', op: 'contains', value: 'x' },
+            { field: 'recipient', op: 'glob', value: 'sales@*' },
+          ],
+          {
+            priority: 4,
+            actions: [reject(550)],
+          },
+        ),
+      ],
+      { budgetMs: 1000 },
+    );
+    assert.deepEqual(r.envelope('ann@spam.test', 'sales@x.example'), {
+      kind: 'reject',
+      routeId: 'spam',
+      code: 550,
+      text: 'no 550',
+    });
+    assert.deepEqual(r.envelope('boss@spam.test', 'sales@x.example'), { kind: 'accept' });
+    assert.deepEqual(r.envelope('ann@ok.test', 'busy@x.example'), {
+      kind: 'reject',
+      routeId: 'busy',
+      code: 451,
+      text: 'no 451',
+    });
+    // A reject that depends on content is left for after DATA; the recipient is known by it.
+    assert.deepEqual(r.envelope('ann@ok.test', 'sales@x.example'), { kind: 'accept' });
+    assert.deepEqual(r.envelope('ann@ok.test', 'nobody@x.example'), { kind: 'unknown' });
+  });
+
+  it('counts a route with no recipient condition as a catch-all, and takes the mail when undecided in time', () => {
+    const all = new Router([route('all', [{ field: 'subject', op: 'contains', value: 'x' }])], {
+      budgetMs: 1000,
+    });
+    assert.deepEqual(all.envelope('', 'anyone@x.example'), { kind: 'accept' });
+    const slow = new Router(
+      [route('evil', [{ field: 'recipient', op: 'regex', value: '^(a+)+$' }], { actions: [reject(550)] })],
+      {
+        budgetMs: 50,
+      },
+    );
+    assert.deepEqual(slow.envelope('', `${'a'.repeat(40)}!`), { kind: 'accept' });
+    assert.deepEqual(new Router([], { budgetMs: 50 }).envelope('', 'a@b.example'), { kind: 'unknown' });
+  });
+});
+
 describe('glob', () => {
   it('matches * and ? over the whole text, ignoring case', () => {
     assert.equal(globMatch('*@example.com', 'Ann@EXAMPLE.com'), true);

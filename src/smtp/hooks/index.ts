@@ -5,7 +5,7 @@ import { type AuthHook, createAuthHook } from './auth.ts';
 import { type ConnectHook, createConnectHook } from './connect.ts';
 import { createDataHook, type DataHook } from './data.ts';
 import { createMailFromHook, type MailFromHook } from './mail-from.ts';
-import { createRcptToHook, type RcptToHook } from './rcpt-to.ts';
+import { createRcptToHook, type RcptToHook, type RecipientCheck } from './rcpt-to.ts';
 
 export interface Hooks {
   connect: ConnectHook;
@@ -15,12 +15,17 @@ export interface Hooks {
   data: DataHook;
 }
 
-export function createHooks(config: Config, users: AuthUsers | null, overrides: Partial<Hooks> = {}): Hooks {
+export function createHooks(
+  config: Config,
+  users: AuthUsers | null,
+  overrides: Partial<Hooks> = {},
+  recipients?: RecipientCheck,
+): Hooks {
   return {
     connect: createConnectHook(config),
     auth: createAuthHook({ users, acceptAny: config.smtpAuthAcceptAny }),
     mailFrom: createMailFromHook((user) => users?.senderDomains(user) ?? []),
-    rcptTo: createRcptToHook(config),
+    rcptTo: createRcptToHook(config, recipients),
     data: createDataHook(config),
     ...overrides,
   };

@@ -3,7 +3,12 @@
 import type { Listener } from '../../domain/message.ts';
 import type { ReplyReason } from '../replies.ts';
 
-export type Refusal = { kind: 'reject' | 'defer'; reason: ReplyReason };
+export type Refusal = {
+  kind: 'reject' | 'defer';
+  reason: ReplyReason;
+  /** A reply of the user's own (a route's reject), in place of the table's for `reason`. */
+  reply?: { code: number; text: string };
+};
 export type Verdict = { kind: 'accept' } | Refusal;
 
 export const ACCEPT: Verdict = Object.freeze({ kind: 'accept' });
