@@ -17,6 +17,7 @@ import { startHttp } from './http/server.ts';
 import { ParseRunner } from './ingest/parse-runner.ts';
 import { Retention } from './ingest/retention.ts';
 import { RouteRunner } from './ingest/route-runner.ts';
+import { checkSender, type DnsResolver, withAuthenticationResults } from './ingest/sender-auth.ts';
 import { Spool } from './ingest/spool.ts';
 import { Tagger } from './ingest/tagger.ts';
 import { ParsePool } from './mime/parse-pool.ts';
@@ -156,6 +157,7 @@ function startInbound(
     book: routes,
     logger: logger.child({ scope: 'routing' }),
     owner,
+    hostname: config.smtpHostname,
     actionLifetimeMs: ACTION_LIFETIME_MS,
   });
   const actions = new ActionRunner({
@@ -189,6 +191,17 @@ function startInbound(
       await router.stop();
       await actions.stop();
     },
+  };
+}
+
+/** Checks an MX message's sender and puts the results on top of it. */
+function senderAuthenticator(hostname: string, resolver: DnsResolver) {
+  return async (envelope: Envelope, raw: Uint8Array): Promise<Uint8Array> => {
+    const auth = await checkSender(
+      { raw, clientIp: envelope.clientIp, helo: envelope.helo, mailFrom: envelope.mailFrom, hostname },
+      { resolver },
+    );
+    return withAuthenticationResults(raw, auth);
   };
 }
 
@@ -238,7 +251,13 @@ function startDelivery(
 }
 
 /** Starts the roles named in config.roles; resolves once every listener is up. */
-export async function startMailroom(config: Config, opts: { logger?: Logger } = {}): Promise<Mailroom> {
+export async function startMailroom(
+  config: Config,
+  opts: {
+    logger?: Logger /** DNS for sender authentication (tests inject a fake zone). */;
+    resolver?: DnsResolver;
+  } = {},
+): Promise<Mailroom> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const events = new EventBus();
@@ -341,6 +360,9 @@ export async function startMailroom(config: Config, opts: { logger?: Logger } = 
         tls: await loadTls(config),
         ...(submit ? { submit } : {}),
         recipients: async (mailFrom, rcpt) => (await routes.router()).envelope(mailFrom, rcpt),
+        ...(config.localDomains.length > 0
+          ? { authenticateSender: senderAuthenticator(config.smtpHostname, opts.resolver ?? dns.resolve) }
+          : {}),
       });
       const s = smtp;
       closers.unshift(() => s.close());

@@ -67,6 +67,7 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
       messages: deps.storage,
       parser: deps.parser,
       budgetMs: deps.config.routeBudget,
+      hostname: deps.config.smtpHostname,
       now: deps.send.now,
     }),
   );

@@ -11,6 +11,7 @@ import { routingMessage } from '../routing/routing-message.ts';
 import { WakeLoop } from '../runtime/wake-loop.ts';
 import type { InboundEventInput, NewActionJob, RoutingCandidate } from '../storage/inbound-ports.ts';
 import type { Storage } from '../storage/ports.ts';
+import { readOwnResults } from './auth-results-read.ts';
 
 /** Doors whose mail is routed: the MX listener and the pollers, not authenticated submission or the API. */
 export const ROUTED_LISTENERS: ReadonlySet<Listener> = new Set<Listener>(['smtp', 'smtps']);
@@ -20,6 +21,8 @@ export interface RouteRunnerDeps {
   book: RouteBook;
   logger: Logger;
   owner: string;
+  /** Our host name: the authserv-id of the Authentication-Results header route conditions read. */
+  hostname: string;
   now?: () => number;
   /** How long an action keeps being retried (webhooks: at least 24 hours). */
   actionLifetimeMs: number;
@@ -135,6 +138,7 @@ export class RouteRunner {
       rcptTo: stored.envelope.rcptTo,
       size: stored.size,
       parsed: stored.parsed,
+      auth: readOwnResults(stored.parsed.headers ?? [], this.d.hostname),
     });
     const evaluation = router.evaluate(m);
     this.record(c.id, evaluation, router.routes, out);

@@ -33,6 +33,8 @@ export interface SmtpDeps {
   tls: { key: string | Buffer; cert: string | Buffer };
   /** Replaces single stage hooks (tests, embedding applications). */
   hooks?: Partial<Hooks>;
+  /** In MX mode: SPF, DKIM, DMARC and ARC of unauthenticated mail, as an Authentication-Results header. */
+  authenticateSender?: SessionContext['authenticateSender'];
   /** In MX mode (--local-domains), whether routes take mail for a recipient, or refuse it. */
   recipients?: RecipientCheck;
   /** Queues authenticated users' mail for delivery; absent when mail is captured. */
@@ -144,6 +146,10 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
       listener,
       requireAuth: listener !== 'smtp' || config.smtpRequireAuth,
       submit: deps.submit ?? null,
+      // Only mail that arrives as to an MX (not authenticated submission) is checked.
+      ...(deps.authenticateSender && listener !== 'submission'
+        ? { authenticateSender: deps.authenticateSender }
+        : {}),
     };
     const session = new SmtpSession(ctx, socket, slot, (s) => {
       sessions.delete(s.id);

@@ -42,6 +42,11 @@ export interface SessionContext {
    * captured (then every message goes to the inbox through the spool).
    */
   submit: ((envelope: Envelope, raw: Uint8Array) => Promise<string>) | null;
+  /**
+   * MX mode: checks who really sent an unauthenticated message (SPF, DKIM, DMARC, ARC) and returns
+   * it with our Authentication-Results on top. Never throws for DNS trouble (temperror results).
+   */
+  authenticateSender?: (envelope: Envelope, raw: Uint8Array) => Promise<Uint8Array>;
 }
 
 /** Replies that mean the client sent an unknown or malformed command (RFC 5321 §4.2.4, §4.3.2). */
@@ -224,7 +229,7 @@ export class SmtpSession {
   }
 
   private async finishData(s: SMTPServerSession, data: CollectedData): Promise<string | Error> {
-    const { raw } = data;
+    let { raw } = data;
     const envelope: Envelope = {
       mailFrom: s.envelope.mailFrom ? s.envelope.mailFrom.address : '',
       rcptTo: s.envelope.rcptTo.map((r) => r.address),
@@ -244,6 +249,8 @@ export class SmtpSession {
     try {
       // An authenticated user's mail leaves through the queue; everything else is kept here.
       const submit = this.outbound ? this.ctx.submit : null;
+      if (!submit && this.authUser === null && this.ctx.authenticateSender)
+        raw = Buffer.from(await this.ctx.authenticateSender(envelope, raw));
       const id = submit ? await submit(envelope, raw) : await this.ctx.spool.accept(envelope, raw);
       this.messages++;
       this.log.info(

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { newMessageId } from '../../../domain/ids.ts';
 import { ROUTE_LIMITS, type Route } from '../../../domain/route.ts';
+import { readOwnResults } from '../../../ingest/auth-results-read.ts';
 import type { MimeParser } from '../../../mime/types.ts';
 import { dryRun } from '../../../routing/dry-run.ts';
 import type { RouteBook } from '../../../routing/route-book.ts';
@@ -21,6 +22,8 @@ export interface RouteApiDeps {
   messages: Pick<Storage, 'get'>;
   parser: MimeParser;
   budgetMs: number;
+  /** Our host name, whose Authentication-Results a stored message's auth conditions read. */
+  hostname: string;
   now: () => number;
 }
 
@@ -125,6 +128,7 @@ async function testMessage(
       rcptTo: stored.envelope.rcptTo,
       size: stored.size,
       parsed: stored.parsed,
+      auth: readOwnResults(stored.parsed.headers ?? [], deps.hostname),
     });
   }
   const raw = new TextEncoder().encode(body.Raw ?? '');
