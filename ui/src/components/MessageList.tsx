@@ -88,14 +88,28 @@ export function MessageList(p: Props) {
   const from = Math.max(0, firstVisible - OVERSCAN);
   const to = Math.min(total, lastVisible + OVERSCAN);
 
-  // Ask for what is missing once scrolling pauses; at once for the first page.
+  // Ask for what is missing once scrolling pauses; at once for the first page. A pause is 60 ms
+  // without a new range and then a frame in which the scroll position did not move: on a busy
+  // machine a frame can take longer than 60 ms, and a stall is not a stop.
   useEffect(() => {
+    const want = () => loader.ensure(from, Math.max(to, from + 1));
     if (!model.loaded) {
-      loader.ensure(from, Math.max(to, from + 1));
+      want();
       return;
     }
-    const t = setTimeout(() => loader.ensure(from, Math.max(to, from + 1)), 60);
-    return () => clearTimeout(t);
+    let timer = 0;
+    let frame = 0;
+    const wait = () => {
+      timer = window.setTimeout(() => {
+        const at = scroller.current?.scrollTop;
+        frame = requestAnimationFrame(() => (scroller.current?.scrollTop === at ? want() : wait()));
+      }, 60);
+    };
+    wait();
+    return () => {
+      clearTimeout(timer);
+      cancelAnimationFrame(frame);
+    };
   }, [loader, model, from, to, model.version]);
 
   // Keep the rows on screen still when mail arrives above them (or is deleted above them).
