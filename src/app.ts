@@ -4,8 +4,10 @@ import dns from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ActionRunner } from './actions/action-runner.ts';
+import type { OutboundActionDeps } from './actions/forward/outbound-deps.ts';
 import { ACTION_LIFETIME_MS, actionExecutors } from './actions/registry.ts';
-import { checkWebhookSecrets } from './actions/webhook/secrets.ts';
+import { attachmentUrlsFromConfig } from './actions/webhook/attachment-url.ts';
+import { checkSecrets, checkWebhookSecrets } from './actions/webhook/secrets.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import type { Envelope } from './domain/message.ts';
@@ -14,12 +16,17 @@ import { createHttpApp } from './http/app.ts';
 import { LiveHub } from './http/live/hub.ts';
 import { createAccessPolicy } from './http/middleware/access.ts';
 import { startHttp } from './http/server.ts';
+import { contentRejecter } from './ingest/content-reject.ts';
+import { createImportSink } from './ingest/import-sink.ts';
 import { ParseRunner } from './ingest/parse-runner.ts';
 import { Retention } from './ingest/retention.ts';
 import { RouteRunner } from './ingest/route-runner.ts';
 import { checkSender, type DnsResolver, withAuthenticationResults } from './ingest/sender-auth.ts';
+import { authservIdFor } from './ingest/sender-auth-format.ts';
+import { renameForgedResults } from './ingest/sender-auth-headers.ts';
 import { Spool } from './ingest/spool.ts';
 import { Tagger } from './ingest/tagger.ts';
+import { parseMessage } from './mime/extract.ts';
 import { ParsePool } from './mime/parse-pool.ts';
 import { createAddressPolicy } from './net/address-policy.ts';
 import { createLogger, type Logger, safeUrl } from './observability/logger.ts';
@@ -33,6 +40,7 @@ import { loadDkimKeys } from './outbound/dkim-keys.ts';
 import { ReportIntake } from './outbound/report-intake.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
 import type { TlsMode } from './outbound/smtp-client.ts';
+import { srsReturnPath } from './outbound/srs.ts';
 import { queueSubmission } from './outbound/submission.ts';
 import { trackingFromConfig } from './outbound/tracking.ts';
 import type { Transport } from './outbound/transport.ts';
@@ -44,8 +52,12 @@ import { Router } from './routing/router.ts';
 import { startIdleGc } from './runtime/idle-gc.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
+import { PollUrlError, parsePollUrl } from './sources/poll-url.ts';
+import { startPollers } from './sources/start-pollers.ts';
 import { createSpamChecker } from './spam/index.ts';
 import type { Storage } from './storage/ports.ts';
+import { TicketFeed } from './tickets/feed.ts';
+import { anchorsFromConfig, notifying, type TicketServices, ticketServices } from './tickets/setup.ts';
 import { VERSION } from './version.ts';
 
 export interface Mailroom {
@@ -150,11 +162,15 @@ function startInbound(
   routes: RouteBook,
   parser: ParsePool,
   logger: Logger,
+  queueing: Omit<OutboundActionDeps, 'forward' | 'claimAutoReply'>,
+  tickets: TicketServices,
 ): { wake(): void; stop(): Promise<void> } {
   const owner = `${hostname()}:${process.pid}`;
   const router = new RouteRunner({
     storage,
     book: routes,
+    returnPath: srsReturnPath({ domain: forwardDomainOf(config), secrets: config.srsSecret, now: Date.now }),
+    deskOf: (rcpt) => tickets.anchors.classify(rcpt)?.desk.name ?? null,
     logger: logger.child({ scope: 'routing' }),
     owner,
     hostname: config.smtpHostname,
@@ -162,6 +178,7 @@ function startInbound(
   });
   const actions = new ActionRunner({
     storage,
+    hostname: config.smtpHostname,
     executors: actionExecutors({
       storage,
       logger: logger.child({ scope: 'actions' }),
@@ -173,7 +190,23 @@ function startInbound(
         timeoutMs: config.webhookTimeout,
         userAgent: `Mailroom/${VERSION}`,
         maxInlineBytes: 10 * 1024 * 1024,
+        endpoints: storage.inbound,
+        disableAfter: config.webhookDisableAfter,
+        attachmentUrls: attachmentUrlsFromConfig(config),
+        logger: logger.child({ scope: 'actions' }),
+        now: Date.now,
       },
+      outbound: {
+        ...queueing,
+        forward: {
+          domain: forwardDomainOf(config),
+          secrets: config.srsSecret,
+          // Room for the trace fields and our signature on a message right at the size limit.
+          maxBytes: config.maxMessageSize + 8192,
+        },
+        claimAutoReply: (req) => storage.inbound.claimAutoReply(req),
+      },
+      tickets: tickets.anchors.desks.length > 0 ? tickets : null,
     }),
     logger: logger.child({ scope: 'actions' }),
     owner,
@@ -192,6 +225,31 @@ function startInbound(
       await actions.stop();
     },
   };
+}
+
+/** The domain forwarded mail's SRS envelope senders are at: --forward-domain, else the first local domain. */
+function forwardDomainOf(config: Config): string {
+  return config.forwardDomain || (config.localDomains[0] ?? '');
+}
+
+/** The desks and their signing keys; a bad --desk stops start-up with a config error. */
+function anchorsOrConfigError(config: Config) {
+  try {
+    checkSecrets('--ticket-secret', config.ticketSecret);
+    return anchorsFromConfig(config);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
+/** The --poll URLs as accounts; a bad one stops start-up with a config error naming it (no password). */
+function pollAccountsOf(config: Config) {
+  try {
+    return config.poll.map((url) => parsePollUrl(url, { maxMessageBytes: config.maxMessageSize }));
+  } catch (err) {
+    if (err instanceof PollUrlError) throw new ConfigError(`--poll: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Checks an MX message's sender and puts the results on top of it. */
@@ -270,6 +328,11 @@ export async function startMailroom(
   // Checked at start: a tracking setting without its URL or key stops the server here.
   const tracking = trackingFromConfig(config);
   checkWebhookSecrets(config.webhookSecret);
+  checkSecrets('--srs-secret', config.srsSecret);
+  // A short --attachment-url-secret or a malformed --public-url stops the start here.
+  attachmentUrlsFromConfig(config);
+  const pollAccounts = pollAccountsOf(config);
+  const anchors = anchorsOrConfigError(config);
   // A bad routes file stops the start too, naming the route.
   const fileRoutes = config.routesFile ? loadRoutesFile(config.routesFile, new Date().toISOString()) : [];
   new Router(fileRoutes, { budgetMs: config.routeBudget });
@@ -303,6 +366,7 @@ export async function startMailroom(
       onQueued: (id: string) => events.emit('outbound:queued', { id }),
       ...(dkimKeys.length > 0 ? { sign: dkimSigner(dkimKeys) } : {}),
     };
+    const tickets = ticketServices(anchors, notifying(storage.tickets, events), queueing);
     let parser: ParsePool | null = null;
     if (roles.has('worker') || roles.has('api')) {
       parser = ParsePool.start({
@@ -317,8 +381,28 @@ export async function startMailroom(
     let runner: ParseRunner | null = null;
     if (roles.has('worker') && parser) {
       const reports = new ReportIntake({ storage, logger });
-      const inbound = startInbound(config, storage, routes, parser, logger);
+      const inbound = startInbound(config, storage, routes, parser, logger, queueing, tickets);
       closers.unshift(() => inbound.stop());
+      if (config.ticketWebhook.length > 0) {
+        const feed = new TicketFeed({
+          store: storage.tickets,
+          urls: config.ticketWebhook,
+          secrets: config.webhookSecret,
+          policy: createAddressPolicy({ allow: config.webhookAllow }),
+          resolver: new dns.Resolver({ timeout: 5000, tries: 2 }),
+          timeoutMs: config.webhookTimeout,
+          userAgent: `Mailroom/${VERSION}`,
+          owner: `${hostname()}:${process.pid}`,
+          logger: logger.child({ scope: 'tickets' }),
+          now: Date.now,
+        });
+        feed.start();
+        const off = events.on('tickets:changed', () => feed.wake());
+        closers.unshift(async () => {
+          off();
+          await feed.stop();
+        });
+      }
       runner = new ParseRunner({
         storage,
         parser,
@@ -341,9 +425,26 @@ export async function startMailroom(
       closers.unshift(() => retention.stop());
       const delivery = startDelivery(config, storage, events, metrics, logger, runner);
       closers.unshift(() => delivery.stop());
+      const polled = new Spool({ storage, metrics, events });
+      polled.onCommitted = runner.offer.bind(runner);
+      const pollers = startPollers(pollAccounts, {
+        sink: createImportSink({
+          spool: polled,
+          authenticate: senderAuthenticator(config.smtpHostname, opts.resolver ?? dns.resolve),
+          importedAmong: (keys) => storage.inbound.importedAmong(keys),
+          now: Date.now,
+        }),
+        logger,
+      });
+      closers.unshift(() => pollers.stop());
     }
     let smtp: SmtpRole | null = null;
     if (roles.has('smtp')) {
+      const returnPath = srsReturnPath({
+        domain: forwardDomainOf(config),
+        secrets: config.srsSecret,
+        now: Date.now,
+      });
       const spool = new Spool({ storage, metrics, events });
       // In one process the runner gets each message's bytes straight from the spool.
       if (runner) spool.onCommitted = runner.offer.bind(runner);
@@ -359,7 +460,20 @@ export async function startMailroom(
         spool,
         tls: await loadTls(config),
         ...(submit ? { submit } : {}),
-        recipients: async (mailFrom, rcpt) => (await routes.router()).envelope(mailFrom, rcpt),
+        // Bounces of mail we forwarded come back to its SRS address: taken, and returned by routing.
+        // Desk addresses (intake and ticket addresses, even guessed ones: those are held) are taken.
+        recipients: async (mailFrom, rcpt) =>
+          returnPath(rcpt) !== null || anchors.classify(rcpt) !== null
+            ? { kind: 'accept' }
+            : (await routes.router()).envelope(mailFrom, rcpt),
+        distrustResults: (raw) => renameForgedResults(raw, authservIdFor(config.smtpHostname)),
+        checkContent: contentRejecter({
+          router: () => routes.router(),
+          // An SMTP-only node has no parse pool: the rare message a reject route must see is parsed here.
+          parse: parser ? (raw) => parser!.parse(raw) : parseMessage,
+          hostname: config.smtpHostname,
+          logger: logger.child({ scope: 'routing' }),
+        }),
         ...(config.localDomains.length > 0
           ? { authenticateSender: senderAuthenticator(config.smtpHostname, opts.resolver ?? dns.resolve) }
           : {}),
@@ -381,6 +495,7 @@ export async function startMailroom(
         storage,
         parser,
         routes,
+        tickets,
         events,
         access,
         spam: createSpamChecker(config),

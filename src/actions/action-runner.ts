@@ -2,6 +2,7 @@
 // the registry, and records the result with an event. A job that may succeed later is retried with
 // a growing wait (from 30 s, doubling, at most 2 h between tries) until its lifetime ends.
 import type { ActionType } from '../domain/route.ts';
+import { readOwnResults } from '../ingest/auth-results-read.ts';
 import type { Logger } from '../observability/logger.ts';
 import { WakeLoop } from '../runtime/wake-loop.ts';
 import type { ActionJob } from '../storage/inbound-ports.ts';
@@ -17,6 +18,8 @@ export interface ActionRunnerDeps {
   leaseMs: number;
   pollMs?: number;
   now?: () => number;
+  /** Our authserv-id: the sender checks actions see are read from our Authentication-Results. */
+  hostname?: string;
 }
 
 const FIRST_RETRY_MS = 30_000;
@@ -175,6 +178,7 @@ export class ActionRunner {
         return raw;
       },
       signal: this.abort.signal,
+      auth: this.d.hostname ? readOwnResults(message.parsed?.headers ?? [], this.d.hostname) : null,
     };
     return executor.execute(job.action, ctx);
   }

@@ -3,6 +3,7 @@
 
 import type { StoredMessage } from '../domain/message.ts';
 import type { RouteAction } from '../domain/route.ts';
+import type { OwnAuthResults } from '../ingest/auth-results-read.ts';
 import type { ActionJob } from '../storage/inbound-ports.ts';
 
 export type ActionResult =
@@ -16,6 +17,8 @@ export interface ActionContext {
   /** The message's bytes, read on first use. */
   raw(): Promise<Uint8Array | null>;
   signal: AbortSignal;
+  /** Our sender checks of the message (SPF, DKIM, DMARC, ARC), null when it was not checked. */
+  auth?: OwnAuthResults | null;
 }
 
 export interface ActionExecutor<A extends RouteAction = RouteAction> {

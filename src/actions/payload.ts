@@ -1,6 +1,8 @@
 // The JSON document webhooks and publish actions carry: the envelope, the addresses, the content,
 // the headers and the attachments of a received message, with the route that matched it.
+
 import type { Address, StoredMessage } from '../domain/message.ts';
+import type { OwnAuthResults } from '../ingest/auth-results-read.ts';
 import { stripReply } from '../mime/reply-text.ts';
 import type { ActionJob } from '../storage/inbound-ports.ts';
 
@@ -13,6 +15,10 @@ export interface PayloadAttachment {
   Inline: boolean;
   /** Base64 of the content, when the action asks for attachments inline. */
   Content?: string;
+  /** A signed download URL, when the action asks for URLs: GET it without credentials until it expires. */
+  URL?: string;
+  /** Why there is no URL although the action asks for URLs (the server lacks the settings). */
+  URLError?: string;
 }
 
 export interface InboundPayload {
@@ -36,6 +42,8 @@ export interface InboundPayload {
   /** Header fields in order, names in lower case. */
   Headers: [string, string][];
   Attachments: PayloadAttachment[];
+  /** Our sender checks, null when the message was not checked (not MX or polled mail). */
+  Authentication: { SPF: string; DKIM: string[]; DMARC: string; ARC: string } | null;
   Route: { ID: string; Captures: Record<string, string>; Recipient: string | null };
 }
 
@@ -43,6 +51,7 @@ export function buildPayload(
   m: StoredMessage,
   job: ActionJob,
   attachments: PayloadAttachment[],
+  auth: OwnAuthResults | null = null,
 ): InboundPayload {
   const p = m.parsed;
   const reply = stripReply({ text: p?.text ?? '', html: p?.html ?? '', subject: m.subject });
@@ -69,6 +78,7 @@ export function buildPayload(
     StrippedSignature: reply.signature,
     Headers: p?.headers ?? [],
     Attachments: attachments,
+    Authentication: auth ? { SPF: auth.spf, DKIM: auth.dkim, DMARC: auth.dmarc, ARC: auth.arc } : null,
     Route: { ID: job.routeId, Captures: job.captures, Recipient: job.recipient },
   };
 }

@@ -1,7 +1,8 @@
 // Pure message types shared by every layer. No I/O here.
 
 /** Which door a message came through: an SMTP listener, or the HTTP send API (captured outbound mail). */
-export type Listener = 'smtp' | 'submission' | 'smtps' | 'api';
+/** The door a message came in by: an SMTP listener, the API, or a polled mailbox. */
+export type Listener = 'smtp' | 'submission' | 'smtps' | 'api' | 'imap' | 'pop3';
 
 /** What the SMTP session knew when the message was accepted; stored with the raw bytes. */
 export interface Envelope {

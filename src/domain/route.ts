@@ -61,6 +61,16 @@ export interface PublishAction {
   target: PublishTarget;
 }
 
+/**
+ * Gives the message to a support desk as if it had been sent to the desk's intake address: it
+ * opens a ticket, or joins the one a verified anchor names (src/tickets/intake.ts).
+ */
+export interface TicketAction {
+  type: 'ticket';
+  /** The desk's name (--desk ...&name=, else its domain). */
+  desk: string;
+}
+
 /** Ends evaluation: routes after this one are not looked at. */
 export interface StopAction {
   type: 'stop';
@@ -73,6 +83,7 @@ export type RouteAction =
   | RejectAction
   | StoreAction
   | PublishAction
+  | TicketAction
   | StopAction;
 
 export type ActionType = RouteAction['type'];

@@ -15,6 +15,8 @@ export interface EventMap {
   'tags:changed': Record<string, never>;
   /** A message was durably queued, or one of its deliveries made due (wakes the local worker). */
   'outbound:queued': { id: string };
+  /** A ticket event was recorded on this node (SSE streams and the webhook feed look at once). */
+  'tickets:changed': Record<string, never>;
 }
 
 export class EventBus {

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ACTION_LIFETIME_MS } from '../actions/registry.ts';
+import { attachmentUrlsFromConfig } from '../actions/webhook/attachment-url.ts';
 import type { AppEnv, HttpDeps, RuntimeCounters } from './deps.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './errors.ts';
 import { limitBody } from './middleware/body-limit.ts';
@@ -10,6 +11,7 @@ import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { actionRoutes } from './routes/actions/routes.ts';
 import { healthRoutes } from './routes/health/routes.ts';
+import { attachmentDownloadRoutes } from './routes/inbound-attachments/routes.ts';
 import { inboundRouteRoutes } from './routes/inbound-routes/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
 import { apiKeyRoutes } from './routes/keys/routes.ts';
@@ -21,9 +23,11 @@ import { batchBodyLimit, sendBodyLimit } from './routes/send/schema.ts';
 import { suppressionRoutes } from './routes/suppressions/routes.ts';
 import { tagRoutes } from './routes/tags/routes.ts';
 import { templateRoutes } from './routes/templates/routes.ts';
+import { ticketRoutes } from './routes/tickets/routes.ts';
 import { trackingRoutes } from './routes/tracking/routes.ts';
 import { uiRoutes } from './routes/ui/routes.ts';
 import { viewRoutes } from './routes/view/routes.ts';
+import { webhookEndpointRoutes } from './routes/webhooks/routes.ts';
 
 export type { AppEnv, HttpDeps } from './deps.ts';
 
@@ -75,15 +79,37 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
     '/api/v1',
     actionRoutes({
       inbound: deps.storage.inbound,
+      messages: deps.storage,
+      hostname: deps.send.hostname,
       now: deps.send.now,
       lifetimeMs: ACTION_LIFETIME_MS,
       onDue: deps.onActionDue ?? (() => {}),
+    }),
+  );
+  app.route('/api/v1', webhookEndpointRoutes({ endpoints: deps.storage.inbound, now: deps.send.now }));
+  app.route(
+    '/api/v1',
+    attachmentDownloadRoutes({
+      storage: deps.storage,
+      parser: deps.parser,
+      secret: attachmentUrlsFromConfig(deps.config).secret,
+      now: deps.send.now,
     }),
   );
   app.route('/api/v1', templateRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
   app.route(
     '/api/v1',
     queueRoutes({ queue: deps.storage.outbound, now: deps.send.now, onDue: deps.send.onQueued }),
+  );
+  app.route(
+    '/api/v1',
+    ticketRoutes({
+      tickets: deps.tickets,
+      messages: deps.storage,
+      parser: deps.parser,
+      events: deps.events,
+      now: deps.send.now,
+    }),
   );
   app.route('/', viewRoutes(deps));
   app.route('/', healthRoutes(deps));

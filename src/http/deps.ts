@@ -1,4 +1,5 @@
 // What the HTTP API needs from the rest of Mailroom, passed in by the composition root.
+
 import type { Config } from '../config/schema.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { MimeParser } from '../mime/types.ts';
@@ -7,6 +8,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { SendServiceDeps } from '../outbound/send-service.ts';
 import type { RouteBook } from '../routing/route-book.ts';
 import type { Storage } from '../storage/ports.ts';
+import type { TicketServices } from '../tickets/setup.ts';
 import type { AccessPolicy, AccessVariables } from './middleware/access.ts';
 
 export interface HttpDeps {
@@ -22,6 +24,8 @@ export interface HttpDeps {
   config: Config;
   /** Told when an action job became due (a replay): a worker on this node looks at once. */
   onActionDue?: () => void;
+  /** The support desks' services (tickets API); with no desk configured, every list is empty. */
+  tickets: TicketServices;
   /** The inbound routes in force (routes file and stored). */
   routes: RouteBook;
   /** What POST /api/v1/send composes and queues with. */

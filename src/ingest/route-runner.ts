@@ -3,6 +3,7 @@
 // with the move of the routing cursor. A crash between evaluation and commit leaves the cursor
 // where it was, and the next pass routes the same messages again; job and event ids are derived
 // from the message, route and action, so nothing is started or recorded twice.
+import { DESK_ROUTE_PREFIX } from '../actions/ticket/ticket-action.ts';
 import type { Listener } from '../domain/message.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RouteBook } from '../routing/route-book.ts';
@@ -14,7 +15,7 @@ import type { Storage } from '../storage/ports.ts';
 import { readOwnResults } from './auth-results-read.ts';
 
 /** Doors whose mail is routed: the MX listener and the pollers, not authenticated submission or the API. */
-export const ROUTED_LISTENERS: ReadonlySet<Listener> = new Set<Listener>(['smtp', 'smtps']);
+export const ROUTED_LISTENERS: ReadonlySet<Listener> = new Set<Listener>(['smtp', 'smtps', 'imap', 'pop3']);
 
 export interface RouteRunnerDeps {
   storage: Storage;
@@ -29,9 +30,22 @@ export interface RouteRunnerDeps {
   leaseMs?: number;
   batch?: number;
   pollMs?: number;
+  /**
+   * The sender an SRS address of ours stands for (mail we forwarded bounced back to it), or null.
+   * Mail to such an address goes back to that sender, whatever the routes say.
+   */
+  returnPath?: (rcpt: string) => string | null;
+  /** The name of the desk an address belongs to (its intake or a ticket's address), or null. */
+  deskOf?: (rcpt: string) => string | null;
 }
 
+/** The built-in route that returns bounces of forwarded mail (not a valid route id: no clash). */
+export const SRS_RETURN_ROUTE = '@srs-return';
+
 const DEFAULTS = { leaseMs: 60_000, batch: 100, pollMs: 2000 };
+
+/** What routing a batch leads to, committed with the cursor's move. */
+type Outcome = { events: InboundEventInput[]; jobs: NewActionJob[]; now: number };
 
 export class RouteRunner {
   private readonly d: RouteRunnerDeps & typeof DEFAULTS;
@@ -96,7 +110,8 @@ export class RouteRunner {
     const events: InboundEventInput[] = [];
     const jobs: NewActionJob[] = [];
     for (const c of ready) {
-      if (!ROUTED_LISTENERS.has(c.listener) || router.routes.length === 0) continue;
+      if (!ROUTED_LISTENERS.has(c.listener)) continue;
+      if (router.routes.length === 0 && !this.d.returnPath && !this.d.deskOf) continue;
       await this.route(c, router, { events, jobs, now });
     }
     const committed = await this.d.storage.inbound.commitRouting({
@@ -117,7 +132,7 @@ export class RouteRunner {
   private async route(
     c: RoutingCandidate,
     router: Awaited<ReturnType<RouteBook['router']>>,
-    out: { events: InboundEventInput[]; jobs: NewActionJob[]; now: number },
+    out: Outcome,
   ): Promise<void> {
     const stored = await this.d.storage.get(c.id);
     if (!stored) return; // deleted before it was routed
@@ -140,15 +155,73 @@ export class RouteRunner {
       parsed: stored.parsed,
       auth: readOwnResults(stored.parsed.headers ?? [], this.d.hostname),
     });
+    this.returnForwarded(c.id, stored.envelope.rcptTo, out);
+    this.toDesks(c.id, stored.envelope.rcptTo, out);
+    if (router.routes.length === 0) return;
     const evaluation = router.evaluate(m);
     this.record(c.id, evaluation, router.routes, out);
+  }
+
+  /** A bounce (or any reply) to an SRS address of ours is forwarded to the sender it stands for. */
+  private returnForwarded(messageId: string, rcptTo: readonly string[], out: Outcome): void {
+    const to = [...new Set(rcptTo.flatMap((r) => this.d.returnPath?.(r) ?? []))];
+    if (to.length === 0) return;
+    this.builtIn(
+      messageId,
+      SRS_RETURN_ROUTE,
+      { type: 'forward', to },
+      { reason: 'sent to an SRS address of mail forwarded from here: returned to its sender', to },
+      out,
+    );
+  }
+
+  /** Mail to a desk's addresses goes to that desk once, however many of them it was sent to. */
+  private toDesks(messageId: string, rcptTo: readonly string[], out: Outcome): void {
+    const desks = [...new Set(rcptTo.flatMap((r) => this.d.deskOf?.(r) ?? []))];
+    for (const desk of desks) {
+      this.builtIn(
+        messageId,
+        `${DESK_ROUTE_PREFIX}${desk}`,
+        { type: 'ticket', desk },
+        { reason: `sent to an address of the desk ${desk}` },
+        out,
+      );
+    }
+  }
+
+  /** A built-in route's match: its event and its one action's job. */
+  private builtIn(
+    messageId: string,
+    routeId: string,
+    action: NewActionJob['action'],
+    data: Record<string, unknown>,
+    out: Outcome,
+  ): void {
+    out.events.push({
+      id: `${messageId}:${routeId}:matched`,
+      type: 'route:matched',
+      messageId,
+      routeId,
+      data,
+    });
+    out.jobs.push({
+      id: `${messageId}:${routeId}:0`,
+      messageId,
+      routeId,
+      actionIndex: 0,
+      action,
+      captures: {},
+      recipient: null,
+      dueAt: new Date(out.now).toISOString(),
+      expiresAt: new Date(out.now + this.d.actionLifetimeMs).toISOString(),
+    });
   }
 
   private record(
     messageId: string,
     e: Evaluation,
     routes: readonly { id: string; actions: readonly NewActionJob['action'][] }[],
-    out: { events: InboundEventInput[]; jobs: NewActionJob[]; now: number },
+    out: Outcome,
   ): void {
     const byId = new Map(routes.map((r) => [r.id, r]));
     const due = new Date(out.now).toISOString();

@@ -68,6 +68,16 @@ export function readHeaderBlock(raw: Uint8Array): HeaderBlock {
   return { fields, eol };
 }
 
+/**
+ * The header fields as the parser lists them (`[lower-case name, unfolded value]`), read from the
+ * bytes: for parses stored before the parser kept header fields.
+ */
+export function headerList(raw: Uint8Array): [string, string][] {
+  return readHeaderBlock(raw)
+    .fields.filter((f) => f.colon >= 0)
+    .map((f) => [f.name.toLowerCase(), f.value.replace(/\r?\n[ \t]/g, ' ').trim()]);
+}
+
 export function fieldsNamed(block: HeaderBlock, name: string): HeaderField[] {
   const wanted = name.toLowerCase();
   return block.fields.filter((f) => f.name.toLowerCase() === wanted);
@@ -133,17 +143,28 @@ export function authservIdOf(value: string): string | null {
  */
 export function prependAuthenticationResults(raw: Uint8Array, value: string, authservId: string): Buffer {
   const buf = asBuffer(raw);
+  const eol = readHeaderBlock(buf).eol;
+  const ours = Buffer.from(`Authentication-Results: ${value}${eol}`.replace(/\r?\n/g, eol));
+  return Buffer.concat([ours, renameForgedResults(buf, authservId)]);
+}
+
+/**
+ * The message with every Authentication-Results field that bears our authserv-id renamed (see
+ * prependAuthenticationResults): for mail we do not check, so that no sender can hand route
+ * conditions, payloads or the UI results that look like ours. The bytes themselves when none does.
+ */
+export function renameForgedResults(raw: Uint8Array, authservId: string): Buffer {
+  const buf = asBuffer(raw);
   const block = readHeaderBlock(buf);
   const ours = normalDomain(authservId);
-  const parts: Buffer[] = [
-    Buffer.from(`Authentication-Results: ${value}${block.eol}`.replace(/\r?\n/g, block.eol)),
-  ];
+  const parts: Buffer[] = [];
   let pos = 0;
   for (const field of fieldsNamed(block, 'authentication-results')) {
     if (authservIdOf(field.value) !== ours) continue;
     parts.push(buf.subarray(pos, field.start), Buffer.from(UNTRUSTED_RESULTS_FIELD));
     pos = field.colon;
   }
+  if (parts.length === 0) return buf;
   parts.push(buf.subarray(pos));
   return Buffer.concat(parts);
 }

@@ -37,6 +37,32 @@ export class Spool {
     return id;
   }
 
+  /**
+   * Commits a polled message with its import keys, unless one of them was imported before
+   * ('duplicate': nothing stored).
+   */
+  async importPolled(
+    envelope: Envelope,
+    raw: Uint8Array,
+    keys: readonly string[],
+    id = newMessageId(),
+  ): Promise<'stored' | 'duplicate'> {
+    const started = performance.now();
+    const outcome = await this.storage.inbound.importMessage(
+      { id, envelope, raw },
+      keys,
+      envelope.receivedAt,
+    );
+    if (outcome === 'stored') {
+      try {
+        this.afterCommit(id, envelope, raw, started);
+      } catch {
+        // As in accept(): the message is stored; the poller finds it regardless.
+      }
+    }
+    return outcome;
+  }
+
   private afterCommit(id: string, envelope: Envelope, raw: Uint8Array, started: number): void {
     this.metrics.spoolCommitSeconds.observe((performance.now() - started) / 1000);
     this.metrics.messagesAccepted.inc({ listener: envelope.listener });

@@ -304,7 +304,8 @@ function checkSize(size: number, max: number): void {
   }
 }
 
-async function build(mail: MailComposerOptions): Promise<Buffer> {
+/** The message MailComposer makes of `mail` (which must ask for CRLF line breaks), checked for bare CR or LF. */
+export async function build(mail: MailComposerOptions): Promise<Buffer> {
   const node = new MailComposer(mail).compile();
   const raw = await new Promise<Buffer>((resolve, reject) => {
     node.build((err, message) => (err ? reject(err) : resolve(message)));

@@ -1,5 +1,6 @@
 // A dry run: which routes a message matches, with their captures, and what each of their actions
 // would do, without doing any of it.
+import { replySubject } from '../actions/auto-reply/compose-reply.ts';
 import { autoReplyRefusal } from '../actions/auto-reply/rules.ts';
 import type { Route, RouteAction } from '../domain/route.ts';
 import type { RoutingMessage } from './conditions.ts';
@@ -41,19 +42,21 @@ function preview(a: RouteAction, m: RoutingMessage, verdict: RouteVerdict): stri
         url: 'attachments as signed download URLs',
         none: 'no attachments',
       }[a.attachments];
-      return `POST the message as signed JSON (${files}) to ${a.url}, retried for 24 hours if the receiver fails`;
+      return `POST the message as signed JSON (${files}) to ${a.url}, retried for 26 hours if the receiver fails`;
     }
     case 'forward':
-      return `queue a copy to ${a.to.join(', ')}, with the envelope sender rewritten to one of our addresses so SPF still passes`;
+      return `queue the message as received to ${a.to.join(', ')}, with the envelope sender rewritten to an SRS address of ours so SPF still passes`;
     case 'auto-reply': {
       const refusal = autoReplyRefusal(m);
       if (refusal) return `send no reply: ${refusal}`;
       const from = a.from || verdict.recipient || m.rcptTo[0] || '(the recipient)';
       const hours = Math.round(a.periodSeconds / 360) / 10;
-      return `reply "${a.subject}" from ${from} to ${m.mailFrom}, unless one went to that sender in the last ${hours} h`;
+      return `reply "${replySubject(a.subject, m.subject)}" from ${from} to ${m.mailFrom}, unless one went to that sender in the last ${hours} h`;
     }
     case 'reject':
       return `refuse the message with ${a.code} ${a.text}`;
+    case 'ticket':
+      return `give it to the desk ${a.desk}: a new ticket, or an entry on the ticket a signed reply address or a Message-ID of ours names`;
     case 'store':
       return a.tags.length > 0 ? `store it with the tags ${a.tags.join(', ')}` : 'store it';
     case 'publish':

@@ -132,6 +132,15 @@ const action = z.discriminatedUnion('Type', [
       .default([]),
   }),
   z.strictObject({ Type: z.literal('publish'), Target: publishTarget }),
+  z.strictObject({
+    Type: z.literal('ticket'),
+    Desk: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+      .describe(
+        "The desk's name (its domain unless --desk set name=): the message goes to it as to its intake address",
+      ),
+  }),
   z.strictObject({ Type: z.literal('stop') }),
 ]);
 
@@ -216,6 +225,8 @@ function toAction(a: RouteBody['Actions'][number]): RouteAction {
       return { type: 'store', tags: a.Tags.map((t) => cleanTag(t)!) };
     case 'publish':
       return { type: 'publish', target: toTarget(a) };
+    case 'ticket':
+      return { type: 'ticket', desk: a.Desk };
     case 'stop':
       return { type: 'stop' };
   }
@@ -286,6 +297,8 @@ function presentAction(a: RouteAction): Record<string, unknown> {
       return { Type: a.type, Code: a.code, Text: a.text };
     case 'store':
       return { Type: a.type, Tags: a.tags };
+    case 'ticket':
+      return { Type: a.type, Desk: a.desk };
     case 'publish':
       return {
         Type: a.type,

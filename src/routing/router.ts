@@ -147,7 +147,12 @@ export class Router {
           }
           continue;
         }
-        if (onRecipient.length === 0 || c.route.match === 'any' || onRecipient.every((t) => t(m, state)))
+        // A route that can only refuse (reject, stop) is no catch-all: it makes an address known
+        // only through a recipient condition naming it.
+        const takes = c.route.actions.some((a) => a.type !== 'reject' && a.type !== 'stop');
+        if (
+          onRecipient.length === 0 ? takes : c.route.match === 'any' || onRecipient.every((t) => t(m, state))
+        )
           known = true;
       }
       verdict = known ? { kind: 'accept' } : { kind: 'unknown' };

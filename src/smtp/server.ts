@@ -35,6 +35,8 @@ export interface SmtpDeps {
   hooks?: Partial<Hooks>;
   /** In MX mode: SPF, DKIM, DMARC and ARC of unauthenticated mail, as an Authentication-Results header. */
   authenticateSender?: SessionContext['authenticateSender'];
+  checkContent?: SessionContext['checkContent'];
+  distrustResults?: SessionContext['distrustResults'];
   /** In MX mode (--local-domains), whether routes take mail for a recipient, or refuse it. */
   recipients?: RecipientCheck;
   /** Queues authenticated users' mail for delivery; absent when mail is captured. */
@@ -150,6 +152,8 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
       ...(deps.authenticateSender && listener !== 'submission'
         ? { authenticateSender: deps.authenticateSender }
         : {}),
+      ...(deps.checkContent && listener !== 'submission' ? { checkContent: deps.checkContent } : {}),
+      ...(deps.distrustResults ? { distrustResults: deps.distrustResults } : {}),
     };
     const session = new SmtpSession(ctx, socket, slot, (s) => {
       sessions.delete(s.id);

@@ -20,7 +20,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { type CollectedData, collectData } from './data-collector.ts';
 import { runHook } from './hook-runner.ts';
 import type { Hooks } from './hooks/index.ts';
-import { defer, type Refusal, type SessionFacts, type Verdict } from './hooks/types.ts';
+import { defer, type Refusal, reject, type SessionFacts, type Verdict } from './hooks/types.ts';
 import { LineGuard } from './line-guard.ts';
 import { ENHANCED_PREFIX, REPLIES, type ReplyReason, replyError, replyText } from './replies.ts';
 import { rewriteBuiltinReply } from './reply-filter.ts';
@@ -47,6 +47,16 @@ export interface SessionContext {
    * it with our Authentication-Results on top. Never throws for DNS trouble (temperror results).
    */
   authenticateSender?: (envelope: Envelope, raw: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * Mail kept without sender checks: renames Authentication-Results fields in our name, which only
+   * a sender could have written, so nothing downstream takes them for ours.
+   */
+  distrustResults?: (raw: Uint8Array) => Uint8Array;
+  /**
+   * Routed mail: a reject route that matches the whole message refuses it here, before the 250,
+   * with its own code and text; null takes it.
+   */
+  checkContent?: (envelope: Envelope, raw: Uint8Array) => Promise<{ code: number; text: string } | null>;
 }
 
 /** Replies that mean the client sent an unknown or malformed command (RFC 5321 §4.2.4, §4.3.2). */
@@ -251,6 +261,12 @@ export class SmtpSession {
       const submit = this.outbound ? this.ctx.submit : null;
       if (!submit && this.authUser === null && this.ctx.authenticateSender)
         raw = Buffer.from(await this.ctx.authenticateSender(envelope, raw));
+      else if (!submit && this.ctx.distrustResults) raw = Buffer.from(this.ctx.distrustResults(raw));
+      const refused = !submit && this.authUser === null ? await this.ctx.checkContent?.(envelope, raw) : null;
+      if (refused) {
+        const refusal = refused.code >= 500 ? reject('route-reject') : defer('route-reject');
+        return this.refuse('data', { ...refusal, reply: refused });
+      }
       const id = submit ? await submit(envelope, raw) : await this.ctx.spool.accept(envelope, raw);
       this.messages++;
       this.log.info(

@@ -1,7 +1,7 @@
 // The port of the inbound pipeline's durable state: the routing cursor (every received message is
 // routed once, in arrival order, by one node at a time), the action jobs routes start (retried
 // with leases like deliveries), and the inbound event log.
-import type { Listener, ParseState } from '../domain/message.ts';
+import type { Listener, ParseState, SpoolEntry } from '../domain/message.ts';
 import type { RouteAction } from '../domain/route.ts';
 
 export interface RoutingCandidate {
@@ -70,6 +70,37 @@ export interface ActionAttempt {
   events: readonly InboundEventInput[];
 }
 
+/** A webhook URL's health: after enough failures in a row it is disabled until enabled again. */
+export interface WebhookEndpoint {
+  url: string;
+  /** Failed attempts since the last success (any job, any route posting to this URL). */
+  consecutiveFailures: number;
+  /** When it was disabled; null while enabled. */
+  disabledAt: string | null;
+  lastError: string | null;
+  lastSuccessAt: string | null;
+  updatedAt: string;
+}
+
+export interface WebhookOutcome {
+  url: string;
+  ok: boolean;
+  error: string | null;
+  now: string;
+  /** Disable the endpoint when its failures in a row reach this (0: never). */
+  disableAfter: number;
+}
+
+export interface AutoReplyClaim {
+  /** The route: each route keeps its own period per sender. */
+  scope: string;
+  /** The address replied to (compared without case). */
+  sender: string;
+  jobId: string;
+  now: string;
+  periodMs: number;
+}
+
 export interface InboundStore {
   /**
    * Leases the routing cursor to `owner` and returns up to `limit` messages after it, oldest first;
@@ -102,4 +133,25 @@ export interface InboundStore {
   addInboundEvents(events: readonly InboundEventInput[], now: string): Promise<void>;
   /** Events of one message, oldest first. */
   inboundEvents(messageId: string): Promise<InboundEvent[]>;
+
+  /** Which of these import keys (pollers) are recorded. */
+  importedAmong(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Durably stores a polled message with its import keys in one commit, unless one of the keys is
+   * already recorded: then nothing is stored ('duplicate') and its new keys are recorded against
+   * the message imported before, so the next pass recognises it by any of them.
+   */
+  importMessage(entry: SpoolEntry, keys: readonly string[], now: string): Promise<'stored' | 'duplicate'>;
+  /**
+   * Takes the right to send one automatic reply to `sender` within `scope` (a route): true when
+   * none went in the last `periodMs`, or when the last one was taken by this same job (a retry).
+   */
+  claimAutoReply(req: AutoReplyClaim): Promise<boolean>;
+  /** Counts a webhook attempt's outcome; `disabledNow` when this failure disabled the endpoint. */
+  recordWebhookOutcome(outcome: WebhookOutcome): Promise<{ endpoint: WebhookEndpoint; disabledNow: boolean }>;
+  webhookEndpoint(url: string): Promise<WebhookEndpoint | null>;
+  /** Every endpoint with a recorded outcome, disabled ones first, then by URL. */
+  webhookEndpoints(): Promise<WebhookEndpoint[]>;
+  /** Enables a disabled endpoint and clears its failure count; null when the URL is unknown. */
+  enableWebhookEndpoint(url: string, now: string): Promise<WebhookEndpoint | null>;
 }

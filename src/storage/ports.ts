@@ -13,6 +13,7 @@ import type { Route } from '../domain/route.ts';
 import type { MessageTemplate } from '../domain/template.ts';
 import type { SearchQuery } from '../search/ast.ts';
 import type { InboundStore } from './inbound-ports.ts';
+import type { TicketStore } from './ticket-ports.ts';
 
 export type { ParseResult };
 
@@ -88,6 +89,8 @@ export interface Storage {
   readonly routes: RouteStore;
   /** The inbound pipeline's cursor, action jobs and events, in the same database. */
   readonly inbound: InboundStore;
+  /** The support desk's tickets, held messages and ticket events, in the same database. */
+  readonly tickets: TicketStore;
 
   /**
    * Durably commits raw bytes and envelopes: when the promise resolves the messages survive a

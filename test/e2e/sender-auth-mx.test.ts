@@ -4,17 +4,12 @@
 // changed fails DKIM and DMARC and does not; a forged Authentication-Results in our name is renamed.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dkimSign } from 'mailauth';
-import nodemailer from 'nodemailer';
-import { type Mailroom, startMailroom } from '../../src/app.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { createLogger } from '../../src/observability/logger.ts';
-import { freshPostgresDatabase, tempDir } from '../helpers/backends.ts';
+import type { Mailroom } from '../../src/app.ts';
 import { createFakeDns, txt } from '../helpers/fake-dns.ts';
+import { type InProcessRig, inProcessRig, mailWhen, sendToMx } from '../helpers/in-process.ts';
 
 const HOST = 'mx.mailroom.test';
 
@@ -45,70 +40,35 @@ function mail(subject: string, body: string, extra: string[] = []): Buffer {
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`sender authentication in MX mode: ${engine}`, () => {
-    const dir = tempDir();
+    let rig: InProcessRig;
     let server: Mailroom;
-    let pg: Awaited<ReturnType<typeof freshPostgresDatabase>> | null = null;
     const key = dkimKey();
 
     before(async () => {
-      const dns = createFakeDns({
-        'sender.example': { TXT: txt('v=spf1 ip4:127.0.0.1 -all') },
-        'sel._domainkey.sender.example': { TXT: txt(key.record) },
-        '_dmarc.sender.example': { TXT: txt('v=DMARC1; p=reject') },
-      });
-      const routesFile = path.join(dir, 'routes.json');
-      fs.writeFileSync(
-        routesFile,
-        JSON.stringify([
+      rig = await inProcessRig({
+        engine,
+        hostname: HOST,
+        resolver: createFakeDns({
+          'sender.example': { TXT: txt('v=spf1 ip4:127.0.0.1 -all') },
+          'sel._domainkey.sender.example': { TXT: txt(key.record) },
+          '_dmarc.sender.example': { TXT: txt('v=DMARC1; p=reject') },
+        }).resolve,
+        args: ['--local-domains', 'shop.example'],
+        routes: [
           {
             ID: 'verified',
             Name: 'authenticated orders',
             Conditions: [{ Field: 'auth', Check: 'dmarc', Op: 'equals', Value: 'pass' }],
             Actions: [{ Type: 'store', Tags: ['verified'] }],
           },
-        ]),
-      );
-      pg = engine === 'postgres' ? await freshPostgresDatabase() : null;
-      const argv = [
-        '--data-dir',
-        path.join(dir, 'data'),
-        ...(pg ? ['--database-url', pg.url] : []),
-        '--smtp-listen',
-        '127.0.0.1:0',
-        '--submission-listen',
-        '',
-        '--smtps-listen',
-        '',
-        '--http-listen',
-        '127.0.0.1:0',
-        '--smtp-hostname',
-        HOST,
-        '--local-domains',
-        'shop.example',
-        '--routes-file',
-        routesFile,
-      ];
-      server = await startMailroom(loadConfig({ argv, env: {} }), {
-        logger: createLogger('silent'),
-        resolver: dns.resolve,
+        ],
       });
+      server = await rig.start();
     });
-    after(async () => {
-      await server?.close();
-      await pg?.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => rig?.dispose());
 
-    async function send(raw: Buffer, from = 'ann@sender.example'): Promise<void> {
-      const t = nodemailer.createTransport({
-        host: '127.0.0.1',
-        port: server.smtpAddresses().smtp!.port,
-        secure: false,
-        ignoreTLS: true,
-      });
-      await t.sendMail({ envelope: { from, to: ['orders@shop.example'] }, raw });
-      t.close();
-    }
+    const send = (raw: Buffer, from = 'ann@sender.example') =>
+      sendToMx(server, raw, from, ['orders@shop.example']);
 
     async function sign(raw: Buffer): Promise<Buffer> {
       const signatureData = [
@@ -152,6 +112,20 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       // The sender's own claim in our name is kept, renamed, and not believed.
       assert.match(m.raw, /\r\nUntrusted-Authentication-Results: mx\.mailroom\.test; dkim=pass; dmarc=pass/);
       assert.deepEqual(m.tags, ['verified']);
+      // Shown by the API with the routing of the message.
+      const http = server.httpAddress()!;
+      const routing = (await (
+        await fetch(`http://127.0.0.1:${http.port}/api/v1/message/${m.id}/routing`)
+      ).json()) as {
+        Listener: string;
+        Authentication: { SPF: string; DKIM: string[]; DMARC: string; ARC: string; Header: string };
+      };
+      assert.equal(routing.Listener, 'smtp');
+      assert.deepEqual(
+        [routing.Authentication.SPF, routing.Authentication.DKIM, routing.Authentication.DMARC],
+        ['pass', ['pass'], 'pass'],
+      );
+      assert.match(routing.Authentication.Header, /^mx\.mailroom\.test; /);
     });
 
     it('fails DKIM, and DMARC without an aligned SPF pass, when the body was changed after signing', async () => {
@@ -170,3 +144,47 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('sender results in our name without MX mode', () => {
+  let rig: InProcessRig;
+  let server: Mailroom;
+  before(async () => {
+    rig = await inProcessRig({
+      engine: 'sqlite',
+      hostname: HOST,
+      resolver: createFakeDns({}).resolve,
+      routes: [
+        {
+          ID: 'verified',
+          Name: 'authenticated orders',
+          Conditions: [{ Field: 'auth', Check: 'dmarc', Op: 'equals', Value: 'pass' }],
+          Actions: [{ Type: 'store', Tags: ['verified'] }],
+        },
+      ],
+    });
+    server = await rig.start();
+  });
+  after(() => rig?.dispose());
+
+  it('renames a forged Authentication-Results in our name, so no route or view takes it for ours', async () => {
+    await sendToMx(
+      server,
+      mail('Forged', 'Trust me.', [`Authentication-Results: ${HOST}; spf=pass; dkim=pass; dmarc=pass`]),
+      'ann@sender.example',
+      ['orders@shop.example'],
+    );
+    const [m] = await mailWhen(server, 'stored and routed', (ms) => ms.length === 1 && ms[0]!.parsed);
+    assert.match(m!.raw, /^Untrusted-Authentication-Results: mx\.mailroom\.test; spf=pass/);
+    const http = server.httpAddress()!;
+    const routing = (await (
+      await fetch(`http://127.0.0.1:${http.port}/api/v1/message/${m!.id}/routing`)
+    ).json()) as {
+      Authentication: unknown;
+      Events: unknown[];
+    };
+    assert.equal(routing.Authentication, null);
+    // Routing ran (the cursor passed it) and the auth route did not match.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual((await server.storage.get(m!.id))!.tags, []);
+  });
+});

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import type { Storage } from '../../src/storage/ports.ts';
 import { PostgresStorage } from '../../src/storage/postgres/store.ts';
@@ -78,3 +79,20 @@ export const BACKENDS: Backend[] = [
     },
   },
 ];
+
+/**
+ * Inside a describe(): a SQLite store in a fresh directory, opened before the suite and closed and
+ * removed after it. Returns its getter (the store exists once the suite's hooks ran).
+ */
+export function sqliteForSuite(): () => SqliteStorage {
+  const dir = tempDir();
+  let storage: SqliteStorage | null = null;
+  before(async () => {
+    storage = await SqliteStorage.open(dir);
+  });
+  after(async () => {
+    await storage?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => storage!;
+}

@@ -16,6 +16,8 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { RouteBook } from '../../src/routing/route-book.ts';
 import type { Storage } from '../../src/storage/ports.ts';
+import { Anchors } from '../../src/tickets/anchors.ts';
+import { ticketServices } from '../../src/tickets/setup.ts';
 import type { Backend } from '../helpers/backends.ts';
 import { envelope } from '../helpers/fixtures.ts';
 
@@ -78,6 +80,12 @@ export async function makeApp(
       store: storage.routes,
       fileRoutes: [],
       budgetMs: config.routeBudget,
+      now: Date.now,
+    }),
+    tickets: ticketServices(new Anchors([], []), storage.tickets, {
+      queue: storage.outbound,
+      lifetimeMs: config.queueLifetime,
+      onQueued: (id) => events.emit('outbound:queued', { id }),
       now: Date.now,
     }),
     events,

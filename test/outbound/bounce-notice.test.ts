@@ -1,26 +1,21 @@
 // After a delivery fails for good: the DSN to the sender is queued (never for a null sender), and
 // only replies saying the address does not exist count as hard bounces.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import PostalMime from 'postal-mime';
 import { isHardBounce, queueBounceNotice } from '../../src/outbound/bounce-notice.ts';
-import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
-import { tempDir } from '../helpers/backends.ts';
+import type { SqliteStorage } from '../../src/storage/sqlite/store.ts';
+import { sqliteForSuite } from '../helpers/backends.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00.000Z');
 const ORIGINAL =
   'From: shop@shop.example\r\nTo: ann@one.example\r\nSubject: Your order\r\nMessage-ID: <o1@shop.example>\r\n\r\nsecret body\r\n';
 
 describe('bounce notices', () => {
-  const dir = tempDir();
+  const opened = sqliteForSuite();
   let storage: SqliteStorage;
-  before(async () => {
-    storage = await SqliteStorage.open(dir);
-  });
-  after(async () => {
-    await storage.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+  before(() => {
+    storage = opened();
   });
 
   const failure = (mailFrom: string) => ({

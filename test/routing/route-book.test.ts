@@ -6,8 +6,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Route } from '../../src/domain/route.ts';
 import { loadRoutesFile, RouteBook } from '../../src/routing/route-book.ts';
-import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
-import { tempDir } from '../helpers/backends.ts';
+import type { SqliteStorage } from '../../src/storage/sqlite/store.ts';
+import { sqliteForSuite, tempDir } from '../helpers/backends.ts';
 
 const NOW = '2026-11-24T10:00:00.000Z';
 
@@ -82,14 +82,10 @@ describe('routes file', () => {
 });
 
 describe('route book', () => {
-  const dir = tempDir();
+  const opened = sqliteForSuite();
   let storage: SqliteStorage;
-  before(async () => {
-    storage = await SqliteStorage.open(dir);
-  });
-  after(async () => {
-    await storage.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+  before(() => {
+    storage = opened();
   });
 
   it('merges file and stored routes and rebuilds its router when the stored ones change', async () => {

@@ -245,6 +245,12 @@ describe('router at RCPT time', () => {
       budgetMs: 1000,
     });
     assert.deepEqual(all.envelope('', 'anyone@x.example'), { kind: 'accept' });
+    // A route that only refuses content takes no address.
+    const refuser = new Router(
+      [route('no-exe', [{ field: 'subject', op: 'contains', value: 'x' }], { actions: [reject(550)] })],
+      { budgetMs: 1000 },
+    );
+    assert.deepEqual(refuser.envelope('', 'anyone@x.example'), { kind: 'unknown' });
     const slow = new Router(
       [route('evil', [{ field: 'recipient', op: 'regex', value: '^(a+)+$' }], { actions: [reject(550)] })],
       {

@@ -72,7 +72,8 @@ describe('delivery record in the web inbox (Chromium)', () => {
       raw: dsn.replace(/\r?\n/g, '\r\n'),
     });
     transport.close();
-    await waitForCount(srv.base, 2);
+    // The report is read just after the DSN is stored: wait for its event, not for the count.
+    await bouncedInApi(srv.base, ID);
     await page.reload();
     await page.locator('#tab-envelope').click();
     const bounced = page.getByTestId('delivery').locator('.events li', { hasText: 'delivery:bounced' });
@@ -92,3 +93,18 @@ describe('delivery record in the web inbox (Chromium)', () => {
     await context.close();
   });
 });
+
+/** Waits until the delivery record of `id` carries a delivery:bounced event. */
+async function bouncedInApi(base: string, id: string, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let types: string[] = [];
+  while (Date.now() < until) {
+    const body = (await (await fetch(`${base}/api/v1/outbound/${id}`)).json()) as {
+      Events?: { Type: string }[];
+    };
+    types = (body.Events ?? []).map((e) => e.Type);
+    if (types.includes('delivery:bounced')) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no delivery:bounced event on ${id}; events: ${types.join(', ')}`);
+}

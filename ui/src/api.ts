@@ -1,6 +1,24 @@
 // Thin typed client for the Mailpit-compatible API v1 on the same origin. Every call throws an
 // ApiError carrying the status and the server's problem detail, so callers can show it.
-import type { ListResponse, Message, Outbound, SpamResult, WebUiConfig } from './types.ts';
+import type {
+  ActionJob,
+  HeldMessage,
+  InboundRoute,
+  ListResponse,
+  Message,
+  MessageRouting,
+  Outbound,
+  RouteTestResult,
+  SpamResult,
+  Ticket,
+  TicketEntry,
+  TicketFilter,
+  TicketList,
+  TicketPatch,
+  TicketState,
+  TicketWithEntries,
+  WebUiConfig,
+} from './types.ts';
 
 /** A failed API call: the HTTP status (0 when the network failed) and a readable reason. */
 export class ApiError extends Error {
@@ -90,6 +108,31 @@ export function getOutbound(id: string, signal?: AbortSignal): Promise<Outbound>
   return json<Outbound>(`/api/v1/outbound/${enc(id)}`, { signal });
 }
 
+/** The sender checks of a received message and what routing did with it. */
+export function getRouting(id: string, signal?: AbortSignal): Promise<MessageRouting> {
+  return json<MessageRouting>(`/api/v1/message/${enc(id)}/routing`, { signal });
+}
+
+/** Runs an action job again (a 409 while it runs); resolves to the job as it now is. */
+export async function replayAction(actionId: string): Promise<ActionJob> {
+  return (await send('POST', `/api/v1/actions/${enc(actionId)}/replay`)).json() as Promise<ActionJob>;
+}
+
+/** The inbound routes in force, in evaluation order. */
+export async function listRoutes(signal?: AbortSignal): Promise<InboundRoute[]> {
+  return (await json<{ routes: InboundRoute[] | null }>('/api/v1/routes', { signal })).routes ?? [];
+}
+
+/** A dry run of today's routes on a stored message: what each would do, and why or why not. */
+export async function testRoutes(messageId: string, signal?: AbortSignal): Promise<RouteTestResult> {
+  return json<RouteTestResult>('/api/v1/routes/test', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ID: messageId }),
+    signal,
+  });
+}
+
 export function getSpamCheck(id: string, signal?: AbortSignal): Promise<SpamResult> {
   return json<SpamResult>(`/api/v1/message/${enc(id)}/sa-check`, { signal });
 }
@@ -121,6 +164,69 @@ export async function deleteSearch(query: string): Promise<void> {
 export async function setTags(ids: string[], tags: string[]): Promise<void> {
   await send('PUT', '/api/v1/tags', { IDs: ids, Tags: tags });
 }
+
+// ---------- Tickets (a support desk) ----------
+
+/** The desk's tickets for a filter, most recently updated first. */
+export function listTickets(f: TicketFilter, signal?: AbortSignal, limit = 200): Promise<TicketList> {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (f.states.length) q.set('state', f.states.join(','));
+  if (f.assignee !== null) q.set('assignee', f.assignee);
+  if (f.tag) q.set('tag', f.tag);
+  if (f.query.trim()) q.set('query', f.query.trim());
+  return json<TicketList>(`/api/v1/tickets?${q}`, { signal });
+}
+
+export function getTicket(id: string, signal?: AbortSignal): Promise<TicketWithEntries> {
+  return json<TicketWithEntries>(`/api/v1/tickets/${enc(id)}`, { signal });
+}
+
+export type TicketPatchBody = TicketPatch;
+
+export async function patchTicket(id: string, patch: TicketPatch): Promise<Ticket> {
+  return (await send('PATCH', `/api/v1/tickets/${enc(id)}`, patch)).json() as Promise<Ticket>;
+}
+
+/** Mails an agent's reply to the ticket's requester; `state` is the ticket's state after it. */
+export async function replyTicket(
+  id: string,
+  text: string,
+  state?: TicketState,
+): Promise<{ Ticket: Ticket; Entry: TicketEntry }> {
+  const res = await send('POST', `/api/v1/tickets/${enc(id)}/replies`, {
+    Text: text,
+    ...(state ? { State: state } : {}),
+  });
+  return res.json() as Promise<{ Ticket: Ticket; Entry: TicketEntry }>;
+}
+
+/** An internal note on the ticket: never mailed. */
+export async function noteTicket(id: string, text: string): Promise<{ Ticket: Ticket; Entry: TicketEntry }> {
+  const res = await send('POST', `/api/v1/tickets/${enc(id)}/notes`, { Text: text });
+  return res.json() as Promise<{ Ticket: Ticket; Entry: TicketEntry }>;
+}
+
+export async function listHeld(signal?: AbortSignal): Promise<HeldMessage[]> {
+  return (await json<{ held: HeldMessage[] | null }>('/api/v1/tickets/held', { signal })).held ?? [];
+}
+
+/** Attaches a held message to a ticket, opens a ticket from it, or dismisses it. */
+export async function resolveHeld(
+  messageId: string,
+  action: 'attach' | 'open' | 'dismiss',
+  body: { Desk?: string; Ticket?: string } = {},
+): Promise<{ Resolution: string; Ticket: Ticket | null }> {
+  const res = await send('POST', `/api/v1/tickets/held/${enc(messageId)}/${action}`, body);
+  return res.json() as Promise<{ Resolution: string; Ticket: Ticket | null }>;
+}
+
+export const ticketUrls = {
+  part: (id: string, entry: string, partId: string) =>
+    `/api/v1/tickets/${enc(id)}/entries/${enc(entry)}/part/${enc(partId)}`,
+  view: (id: string, entry: string) => `/api/v1/tickets/${enc(id)}/entries/${enc(entry)}/view.html?embed=1`,
+  raw: (id: string, entry: string) => `/api/v1/tickets/${enc(id)}/entries/${enc(entry)}/raw`,
+  events: () => '/api/v1/tickets/events',
+};
 
 export const urls = {
   raw: (id: string, download = false) => `/api/v1/message/${enc(id)}/raw${download ? '?dl=1' : ''}`,

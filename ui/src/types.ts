@@ -132,3 +132,165 @@ export interface Outbound {
     Data: Record<string, unknown>;
   }[];
 }
+
+/** The door a message came in by (its envelope's listener). */
+export type Listener = 'smtp' | 'submission' | 'smtps' | 'api' | 'imap' | 'pop3';
+
+/** Our sender checks of a received message: one result per method, DKIM one per signature. */
+export interface SenderAuth {
+  SPF: string;
+  DKIM: string[];
+  DMARC: string;
+  ARC: string;
+  /** Our Authentication-Results field as stored (RFC 8601), folded onto one line. */
+  Header: string;
+}
+
+/** One step routing recorded: route:matched|timed-out|skipped, action:succeeded|failed, webhook:disabled. */
+export interface RoutingEvent {
+  ID: string;
+  At: string;
+  Type: string;
+  RouteID: string | null;
+  Data: Record<string, unknown>;
+}
+
+/** One action a matched route started (a job with retries). */
+export interface ActionJob {
+  /** <message ID>:<route ID>:<action index> */
+  ID: string;
+  MessageID: string;
+  RouteID: string;
+  Index: number;
+  Type: string;
+  State: 'pending' | 'running' | 'succeeded' | 'failed';
+  Attempts: number;
+  NextAttemptAt: string | null;
+  ExpiresAt: string;
+  LastError: string | null;
+  Captures: Record<string, string>;
+  CreatedAt: string;
+  UpdatedAt: string;
+}
+
+/** GET /api/v1/message/{ID}/routing: the sender checks and what routing did with the message. */
+export interface MessageRouting {
+  Listener: Listener | string;
+  /** Null when the sender was not checked. */
+  Authentication: SenderAuth | null;
+  Events: RoutingEvent[];
+  Actions: ActionJob[];
+}
+
+/** One route of GET /api/v1/routes (the fields the UI reads). */
+export interface InboundRoute {
+  ID: string;
+  Name: string;
+  Priority: number;
+  Enabled: boolean;
+  Source: 'config' | 'api';
+}
+
+/** POST /api/v1/routes/test: a dry run of the routes in force on a message. */
+export interface RouteTestResult {
+  Outcome: string;
+  StoppedBy: string | null;
+  Routes: {
+    ID: string;
+    Name: string;
+    Matched: boolean;
+    Reason: string;
+    TimedOut: boolean;
+    Captures: Record<string, string>;
+    Recipient: string | null;
+    Actions: { Type: string; WouldDo: string }[];
+  }[];
+}
+
+/** A support desk's ticket (GET /api/v1/tickets). */
+export type TicketState = 'open' | 'pending' | 'solved' | 'closed';
+export const TICKET_STATES: readonly TicketState[] = ['open', 'pending', 'solved', 'closed'];
+
+export interface Ticket {
+  ID: string;
+  Key: string;
+  Desk: string;
+  Number: number;
+  Subject: string;
+  Requester: Address;
+  Participants: string[];
+  State: TicketState;
+  Assignee: string | null;
+  Tags: string[];
+  Address: string;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Entries: number;
+}
+
+export type EntryKind = 'customer' | 'automatic' | 'bounce' | 'agent' | 'note' | 'acknowledgement';
+
+/** One entry of a ticket's conversation, oldest first. */
+export interface TicketEntry {
+  ID: string;
+  Kind: EntryKind;
+  MessageID: string | null;
+  OutboundID: string | null;
+  HeaderMessageID: string | null;
+  From: Address;
+  To: string[];
+  Cc: string[];
+  Subject: string;
+  Text: string;
+  StrippedText: string;
+  HasHTML: boolean;
+  Attachments: {
+    PartID: string;
+    FileName: string;
+    ContentType: string;
+    Size: number;
+    Inline: boolean;
+    ContentID: string;
+  }[];
+  Author: string | null;
+  Note: string | null;
+  HasSource: boolean;
+  At: string;
+}
+
+export interface TicketWithEntries extends Ticket {
+  Conversation: TicketEntry[];
+}
+
+export interface TicketList {
+  total: number;
+  start: number;
+  tickets: Ticket[];
+}
+
+/** A message a desk held back instead of threading it (GET /api/v1/tickets/held). */
+export interface HeldMessage {
+  MessageID: string;
+  Desk: string;
+  TicketID: string | null;
+  Reason: string;
+  From: string;
+  Subject: string;
+  At: string;
+  Resolution: string | null;
+  ResolvedAt: string | null;
+}
+
+export interface TicketFilter {
+  states: TicketState[];
+  /** null: everyone's; '': unassigned; else that agent's. */
+  assignee: string | null;
+  tag: string;
+  query: string;
+}
+
+export interface TicketPatch {
+  State?: TicketState;
+  Assignee?: string | null;
+  Tags?: string[];
+}

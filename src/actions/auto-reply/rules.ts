@@ -10,6 +10,16 @@ function header(m: RoutingMessage, name: string): string[] {
   return m.headers.filter(([n]) => n === name).map(([, v]) => v.trim());
 }
 
+/**
+ * A plain local@domain to write into To (no quotes, spaces, brackets or controls): anything else
+ * in a return path is too odd to answer, and MailComposer would reinterpret it.
+ */
+const PLAIN_ADDRESS = /^[^\s"<>()[\],;:\\@\x00-\x1f\x7f]+@[^\s"<>()[\],;:\\@\x00-\x1f\x7f]+$/u;
+
+export function isPlainAddress(address: string): boolean {
+  return PLAIN_ADDRESS.test(address);
+}
+
 /** Why no automatic reply may go to this message's sender, or null when one may. */
 export function autoReplyRefusal(m: RoutingMessage): string | null {
   if (m.mailFrom === '') return 'the message has a null return path (a bounce or other automatic mail)';

@@ -24,7 +24,7 @@ export function publishAction(deps: { logger: Logger; timeoutMs?: number }): Act
   return {
     type: 'publish',
     async execute(action, ctx) {
-      const payload = buildPayload(ctx.message, ctx.job, attachmentList(ctx.message));
+      const payload = buildPayload(ctx.message, ctx.job, attachmentList(ctx.message), ctx.auth ?? null);
       const outcome = await publisher(action).publish({
         id: ctx.job.id,
         body: new TextEncoder().encode(JSON.stringify(payload)),

@@ -11,7 +11,8 @@
 //      the configured tokens, then the stored API keys (api-key-cache.ts); stored keys alone
 //      satisfy a server that must have credentials, but never switch credentials off or on.
 //   4. Probes (GET/HEAD /livez and /readyz) and tracking links (/t/o/, /t/c/) skip all three:
-//      they reveal nothing.
+//      they reveal nothing. Signed attachment downloads (GET/HEAD /api/v1/inbound/attachments/)
+//      skip them too: the HMAC signature in the URL is their credential, checked by the route.
 // Credentials are never logged nor echoed; a successful basic-auth check is cached briefly under an
 // HMAC of the header, so bcrypt/scrypt runs once per client and minute rather than per request.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -121,6 +122,14 @@ const PROBE_PATHS = new Set(['/livez', '/readyz']);
  */
 function isTrackingPath(path: string): boolean {
   return path.startsWith('/t/o/') || path.startsWith('/t/c/');
+}
+/**
+ * Attachment download URLs (routes/inbound-attachments) are fetched by webhook receivers, which
+ * hold no API credentials. Each URL is signed for one part of one message until an expiry; the
+ * route refuses any other before reading anything.
+ */
+function isSignedDownloadPath(path: string): boolean {
+  return path.startsWith('/api/v1/inbound/attachments/');
 }
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Content types a cross-origin page may send without a CORS preflight (Fetch standard). */
@@ -497,7 +506,7 @@ export async function createAccessPolicy(
     if (
       !upgrade &&
       (method === 'GET' || method === 'HEAD') &&
-      (PROBE_PATHS.has(f.path) || isTrackingPath(f.path))
+      (PROBE_PATHS.has(f.path) || isTrackingPath(f.path) || isSignedDownloadPath(f.path))
     ) {
       return { ok: true, principal: ANONYMOUS };
     }

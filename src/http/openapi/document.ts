@@ -46,10 +46,26 @@ import {
   templateList,
   templateName,
 } from '../routes/templates/schema.ts';
+import {
+  entryShape,
+  eventShape,
+  eventsQuery,
+  heldBody,
+  heldQuery,
+  heldShape,
+  noteBody,
+  replyBody,
+  ticketList,
+  ticketListQuery,
+  ticketPatch,
+  ticketShape,
+  ticketWithEntries,
+} from '../routes/tickets/schema.ts';
 import { viewQuery } from '../routes/view/schema.ts';
+import { enableEndpointBody, webhookEndpointList, webhookEndpointShape } from '../routes/webhooks/schema.ts';
 import * as shapes from './shapes.ts';
 
-type Method = 'get' | 'put' | 'post' | 'delete';
+type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 
 interface Response {
   description: string;
@@ -287,7 +303,11 @@ export const OPERATIONS: Operation[] = [
       'What routing did with a received message: route and action events, and each action with its state',
     tag: 'routes',
     path_params: { ID: z.string().describe('Message database ID') },
-    responses: { 200: json(messageRouting, 'Events oldest first, actions in route order'), 400: bad },
+    responses: {
+      200: json(messageRouting, 'Events oldest first, actions in route order'),
+      400: bad,
+      404: problem('No such message'),
+    },
   },
   {
     method: 'post',
@@ -301,6 +321,158 @@ export const OPERATIONS: Operation[] = [
       400: bad,
       404: problem('No such action'),
       409: problem('The action is running'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/webhooks/endpoints',
+    operationId: 'ListWebhookEndpoints',
+    summary:
+      'Every URL a webhook action posted to: failures in a row, and whether they disabled it (disabled first)',
+    tag: 'routes',
+    responses: { 200: json(webhookEndpointList, 'Every endpoint with a recorded attempt') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/webhooks/endpoints/enable',
+    operationId: 'EnableWebhookEndpoint',
+    summary:
+      'Enable a webhook URL that failures disabled and clear its count; actions that failed meanwhile are replayed one by one',
+    tag: 'routes',
+    body: enableEndpointBody,
+    responses: {
+      200: json(webhookEndpointShape, 'The endpoint, enabled'),
+      400: bad,
+      404: problem('No webhook has been posted to this URL'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/inbound/attachments/{ID}/{PartID}',
+    operationId: 'DownloadInboundAttachment',
+    summary:
+      "A part of a routed message by the signed URL in a webhook payload (attachments: 'url'); no credentials, the signature is one",
+    tag: 'routes',
+    path_params: {
+      ID: z.string().describe('Message database ID'),
+      PartID: partIdParam.describe('Part ID, as in the payload'),
+    },
+    query: z.object({
+      expires: z.string().describe('Unix time (seconds) after which the URL no longer works'),
+      sig: z
+        .string()
+        .describe('base64url HMAC-SHA256 of the message ID, part ID and expiry (--attachment-url-secret)'),
+    }),
+    responses: {
+      200: {
+        description: 'The decoded part, as a download',
+        content: { 'application/octet-stream': undefined },
+      },
+      403: problem('The signature does not match, or the URL has expired'),
+      404: problem('The message or part is gone, or downloads are not configured'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tickets',
+    operationId: 'ListTickets',
+    summary: "The desks' tickets, most recently updated first",
+    tag: 'tickets',
+    query: ticketListQuery,
+    responses: { 200: json(ticketList, 'A page of tickets'), 400: bad },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tickets/{ID}',
+    operationId: 'GetTicket',
+    summary: 'One ticket with its conversation, oldest entry first',
+    tag: 'tickets',
+    path_params: { ID: z.string().describe('Ticket ID, or its key (SUPPORT-7102)') },
+    responses: { 200: json(ticketWithEntries, 'The ticket'), 404: problem('No such ticket') },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/tickets/{ID}',
+    operationId: 'UpdateTicket',
+    summary: 'Change state, assignee, tags or subject (events say what changed)',
+    tag: 'tickets',
+    path_params: { ID: z.string().describe('Ticket ID, or its key (SUPPORT-7102)') },
+    body: ticketPatch,
+    responses: {
+      200: json(ticketShape, 'The ticket after the change'),
+      400: bad,
+      404: problem('No such ticket'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/tickets/{ID}/replies',
+    operationId: 'ReplyToTicket',
+    summary: "Mail an agent's reply to the requester through the outbound queue",
+    tag: 'tickets',
+    path_params: { ID: z.string().describe('Ticket ID, or its key (SUPPORT-7102)') },
+    headers: { 'Idempotency-Key': idempotencyKey },
+    body: replyBody,
+    responses: {
+      202: json(
+        z.object({ Ticket: ticketShape, Entry: entryShape, OutboundID: z.string() }),
+        'Queued and recorded',
+      ),
+      400: bad,
+      404: problem('No such ticket'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/tickets/{ID}/notes',
+    operationId: 'AddTicketNote',
+    summary: 'Add an internal note: never mailed',
+    tag: 'tickets',
+    path_params: { ID: z.string().describe('Ticket ID, or its key (SUPPORT-7102)') },
+    body: noteBody,
+    responses: {
+      201: json(z.object({ Ticket: ticketShape, Entry: entryShape }), 'Recorded'),
+      400: bad,
+      404: problem('No such ticket'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tickets/held',
+    operationId: 'ListHeldTicketMail',
+    summary: 'Mail for a desk that joined no ticket, with the reason',
+    tag: 'tickets',
+    query: heldQuery,
+    responses: { 200: json(z.object({ held: z.array(heldShape) }), 'Held messages') },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/tickets/held/{MessageID}/{Action}',
+    operationId: 'ResolveHeldTicketMail',
+    summary: 'Attach a held message to a ticket, open a ticket from it, or dismiss it',
+    tag: 'tickets',
+    path_params: { MessageID: z.string(), Action: z.enum(['attach', 'open', 'dismiss']) },
+    body: heldBody,
+    responses: {
+      200: json(z.object({ Resolution: z.string(), Ticket: ticketShape.nullable() }), 'Done'),
+      400: bad,
+      404: problem('No desk holds this message'),
+      409: problem('The message is no longer stored'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tickets/events',
+    operationId: 'TicketEvents',
+    summary: 'The ticket event feed: SSE resuming after Last-Event-ID, or JSON pages (format=json)',
+    tag: 'tickets',
+    headers: { 'Last-Event-ID': z.string().optional() },
+    query: eventsQuery,
+    responses: {
+      200: json(
+        z.object({ events: z.array(eventShape), last: z.number().int() }),
+        'Events after the position (format=json); text/event-stream otherwise',
+      ),
     },
   },
   {

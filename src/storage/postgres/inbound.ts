@@ -1,17 +1,22 @@
 // PostgreSQL side of the inbound pipeline port. The routing cursor is one row whose lease lets one
 // node route at a time; action jobs are claimed with FOR UPDATE SKIP LOCKED, like deliveries.
 import type pg from 'pg';
+import type { SpoolEntry } from '../../domain/message.ts';
 import type { RouteAction } from '../../domain/route.ts';
 import type {
   ActionAttempt,
   ActionJob,
   ActionJobState,
+  AutoReplyClaim,
   InboundEvent,
   InboundEventInput,
   InboundStore,
   RoutingCandidate,
   RoutingCommit,
+  WebhookEndpoint,
+  WebhookOutcome,
 } from '../inbound-ports.ts';
+import * as intake from './intake.ts';
 import { inTransaction } from './transaction.ts';
 
 type Db = pg.Pool | pg.PoolClient;
@@ -249,5 +254,33 @@ export class PostgresInbound implements InboundStore {
       routeId: r.route_id,
       data: r.data,
     }));
+  }
+
+  importedAmong(keys: readonly string[]): Promise<Set<string>> {
+    return intake.importedAmong(this.pool, keys);
+  }
+
+  importMessage(entry: SpoolEntry, keys: readonly string[], now: string): Promise<'stored' | 'duplicate'> {
+    return intake.importMessage(this.pool, entry, keys, now);
+  }
+
+  claimAutoReply(req: AutoReplyClaim): Promise<boolean> {
+    return intake.claimAutoReply(this.pool, req);
+  }
+
+  recordWebhookOutcome(o: WebhookOutcome): Promise<{ endpoint: WebhookEndpoint; disabledNow: boolean }> {
+    return intake.recordWebhookOutcome(this.pool, o);
+  }
+
+  webhookEndpoint(url: string): Promise<WebhookEndpoint | null> {
+    return intake.webhookEndpoint(this.pool, url);
+  }
+
+  webhookEndpoints(): Promise<WebhookEndpoint[]> {
+    return intake.webhookEndpoints(this.pool);
+  }
+
+  enableWebhookEndpoint(url: string, now: string): Promise<WebhookEndpoint | null> {
+    return intake.enableWebhookEndpoint(this.pool, url, now);
   }
 }

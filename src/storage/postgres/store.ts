@@ -20,6 +20,7 @@ import type {
   TagCount,
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
+import type { TicketStore } from '../ticket-ports.ts';
 import { PostgresApiKeys } from './api-keys.ts';
 import { PostgresInbound } from './inbound.ts';
 import { listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.ts';
@@ -28,6 +29,7 @@ import { PostgresOutbound } from './outbound.ts';
 import { retryTransient } from './retry.ts';
 import { PostgresRoutes } from './routes.ts';
 import { flushSpool, type SpoolCall } from './spool-commit.ts';
+import { PostgresTickets } from './tickets.ts';
 import { inTransaction } from './transaction.ts';
 import {
   deleteMessages,
@@ -56,6 +58,7 @@ export class PostgresStorage implements Storage {
   readonly apiKeys: ApiKeyStore;
   readonly routes: RouteStore;
   readonly inbound: InboundStore;
+  readonly tickets: TicketStore;
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -63,6 +66,7 @@ export class PostgresStorage implements Storage {
     this.apiKeys = new PostgresApiKeys(pool);
     this.routes = new PostgresRoutes(pool);
     this.inbound = new PostgresInbound(pool);
+    this.tickets = new PostgresTickets(pool);
     this.committer = new GroupCommitter((calls) => flushSpool(pool, calls));
   }
 

@@ -1,15 +1,19 @@
 // SQLite side of the inbound pipeline port: reads on the calling thread's connection, writes
 // through the writer thread (inbound-ops.ts).
 import type { DatabaseSync } from 'node:sqlite';
+import type { SpoolEntry } from '../../domain/message.ts';
 import type {
   ActionAttempt,
   ActionJob,
   ActionJobState,
+  AutoReplyClaim,
   InboundEvent,
   InboundEventInput,
   InboundStore,
   RoutingCandidate,
   RoutingCommit,
+  WebhookEndpoint,
+  WebhookOutcome,
 } from '../inbound-ports.ts';
 import {
   type ActionJobRow,
@@ -18,6 +22,7 @@ import {
   toActionJob,
   toInboundEvent,
 } from './inbound-sql.ts';
+import { knownImportKeys, toWebhookEndpoint, type WebhookEndpointRow } from './intake-ops.ts';
 import { stmt } from './statements.ts';
 import type { SqliteWriter } from './writer.ts';
 
@@ -90,5 +95,42 @@ export class SqliteInbound implements InboundStore {
       messageId,
     ) as unknown as InboundEventRow[];
     return rows.map(toInboundEvent);
+  }
+
+  async importedAmong(keys: readonly string[]): Promise<Set<string>> {
+    return new Set(knownImportKeys(this.db, keys).map((r) => r.key));
+  }
+
+  importMessage(entry: SpoolEntry, keys: readonly string[], now: string): Promise<'stored' | 'duplicate'> {
+    // The writer gets its own copy, as appendSpool's entries do.
+    const raw = new Uint8Array(entry.raw);
+    return this.writer.run('importMessage', { entry: { ...entry, raw }, keys, now }, [raw.buffer]);
+  }
+
+  claimAutoReply(req: AutoReplyClaim): Promise<boolean> {
+    return this.writer.run('claimAutoReply', req);
+  }
+
+  recordWebhookOutcome(o: WebhookOutcome): Promise<{ endpoint: WebhookEndpoint; disabledNow: boolean }> {
+    return this.writer.run('recordWebhookOutcome', o);
+  }
+
+  async webhookEndpoint(url: string): Promise<WebhookEndpoint | null> {
+    const row = stmt(this.db, 'SELECT * FROM webhook_endpoints WHERE url = ?').get(url) as
+      | WebhookEndpointRow
+      | undefined;
+    return row ? toWebhookEndpoint(row) : null;
+  }
+
+  async webhookEndpoints(): Promise<WebhookEndpoint[]> {
+    const rows = stmt(
+      this.db,
+      'SELECT * FROM webhook_endpoints ORDER BY disabled_at IS NULL, url',
+    ).all() as unknown as WebhookEndpointRow[];
+    return rows.map(toWebhookEndpoint);
+  }
+
+  enableWebhookEndpoint(url: string, now: string): Promise<WebhookEndpoint | null> {
+    return this.writer.run('enableWebhookEndpoint', { url, now });
   }
 }

@@ -21,6 +21,7 @@ import type {
   TagCount,
 } from '../ports.ts';
 import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows.ts';
+import type { TicketStore } from '../ticket-ports.ts';
 import { SqliteApiKeys } from './api-keys.ts';
 import { SqliteInbound } from './inbound.ts';
 import { listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
@@ -29,6 +30,7 @@ import { SqliteOutbound } from './outbound.ts';
 import { SqliteRoutes } from './routes.ts';
 import { registerSearchFunctions } from './search-sql.ts';
 import { stmt } from './statements.ts';
+import { SqliteTickets } from './tickets.ts';
 import { PRUNE_BATCH } from './write-ops.ts';
 import { SqliteWriter } from './writer.ts';
 
@@ -41,6 +43,7 @@ export class SqliteStorage implements Storage {
   readonly apiKeys: ApiKeyStore;
   readonly routes: RouteStore;
   readonly inbound: InboundStore;
+  readonly tickets: TicketStore;
 
   private constructor(file: string, db: DatabaseSync, writer: SqliteWriter) {
     this.file = file;
@@ -50,6 +53,7 @@ export class SqliteStorage implements Storage {
     this.apiKeys = new SqliteApiKeys(db, writer);
     this.routes = new SqliteRoutes(db, writer);
     this.inbound = new SqliteInbound(db, writer);
+    this.tickets = new SqliteTickets(db, writer);
   }
 
   static async open(dataDir: string): Promise<SqliteStorage> {

@@ -10,10 +10,12 @@ import { searchColumns, summaryColumns } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
 import { apiKeyOps } from './api-key-ops.ts';
 import { inboundOps } from './inbound-ops.ts';
+import { intakeOps } from './intake-ops.ts';
 import { outboundOps } from './outbound-ops.ts';
 import { routeOps } from './route-ops.ts';
 import { compileSearch } from './search-sql.ts';
 import { stmt } from './statements.ts';
+import { ticketOps } from './ticket-ops.ts';
 
 export type SaveParsedArgs = readonly ParsedRecord[];
 
@@ -289,6 +291,13 @@ export const writeOps = {
   ...apiKeyOps,
   ...routeOps,
   ...inboundOps,
+  importMessage(db: DatabaseSync, a: { entry: SpoolEntry; keys: readonly string[]; now: string }) {
+    return intakeOps.importMessage(db, a, writeOps.appendSpool);
+  },
+  claimAutoReply: intakeOps.claimAutoReply,
+  recordWebhookOutcome: intakeOps.recordWebhookOutcome,
+  enableWebhookEndpoint: intakeOps.enableWebhookEndpoint,
+  ...ticketOps,
 } as const;
 
 export type WriteOps = typeof writeOps;

@@ -18,6 +18,7 @@ import { Sidebar, tagQuery } from './Sidebar.tsx';
 import { Toasts, toast } from './Toasts.tsx';
 import { TopBar } from './TopBar.tsx';
 import type { PreviewWidth } from './tabs/HtmlTab.tsx';
+import { TicketsScreen } from './tickets/TicketsScreen.tsx';
 
 const PAGE = 100;
 const TAB_KEY = 'mailroom.tab';
@@ -494,6 +495,8 @@ export function App() {
   const lastG = useRef(0);
   const keyHandler = useRef<(e: KeyboardEvent) => void>(() => {});
   keyHandler.current = (e: KeyboardEvent) => {
+    // The tickets screen has its own keys.
+    if (routeRef.current.view === 'tickets') return;
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     if (document.querySelector('dialog[open]')) return;
     if (isTyping(e.target)) return;
@@ -619,14 +622,16 @@ export function App() {
 
   const runQuery = (q: string) => {
     setMenuOpen(false);
-    go({ query: q, id: null });
+    go({ view: 'mail', query: q, id: null });
   };
 
   const at = route.id ? list.model.indexOf(route.id) : -1;
   const hideDeleteAll = !!webui?.HideDeleteAllButton;
 
   return (
-    <div class={`app ${route.id ? 'has-msg' : 'no-msg'} ${menuOpen ? 'menu-open' : ''}`}>
+    <div
+      class={`app ${route.view === 'tickets' ? 'tickets-view' : route.id ? 'has-msg' : 'no-msg'} ${menuOpen ? 'menu-open' : ''}`}
+    >
       <TopBar
         query={route.query}
         label={webui?.Label ?? ''}
@@ -655,58 +660,73 @@ export function App() {
         tags={tags}
         live={live}
         version={version}
+        tickets={route.view === 'tickets'}
         onQuery={runQuery}
+        onTickets={() => {
+          setMenuOpen(false);
+          go({ view: 'tickets', ticket: null });
+        }}
       />
-      <ListPane
-        list={list}
-        cursor={cursor}
-        openId={route.id}
-        selected={selected}
-        handle={listHandle}
-        hideDeleteAll={hideDeleteAll}
-        onOpen={(i) => openIndex(i)}
-        onSelect={onSelect}
-        onTag={(t) => runQuery(tagQuery(t))}
-        onSelectAll={selectAllLoaded}
-        onClearSelection={() => setSelected(new Set())}
-        onMarkRead={(read) => void setRead([...selected], read)}
-        onDelete={() => void deleteIds([...selected])}
-        onMarkAllRead={() => void markAllRead()}
-        onDeleteAll={deleteAll}
-      />
-      <main class="message-pane" aria-label="Message">
-        {route.id ? (
-          <MessageView
-            key={route.id}
-            id={route.id}
-            tab={tab}
-            onTab={setTab}
-            width={width}
-            onWidth={setWidth}
-            remote={remoteFor === route.id}
-            onAllowRemote={() => setRemoteFor(route.id)}
-            webui={webui}
-            allTags={tags}
-            revision={revision}
-            hasPrev={at > 0}
-            hasNext={at >= 0 && at < list.model.total - 1}
-            onLoaded={onLoaded}
-            onClose={closeMessage}
-            onPrev={() => at > 0 && openIndex(at - 1)}
-            onNext={() => at >= 0 && openIndex(at + 1)}
-            onDelete={() => route.id && void deleteIds([route.id])}
-            onMarkUnread={() => {
-              if (!route.id) return;
-              void setRead([route.id], false);
-              closeMessage();
-            }}
-            onSetTags={(next) => route.id && void setMessageTags(route.id, next)}
-            onTagClick={(t) => runQuery(tagQuery(t))}
+      {route.view === 'tickets' ? (
+        <TicketsScreen
+          open={route.ticket}
+          onOpen={(key, replace) => go({ view: 'tickets', ticket: key }, replace)}
+          onHelp={() => setHelp(true)}
+        />
+      ) : (
+        <>
+          <ListPane
+            list={list}
+            cursor={cursor}
+            openId={route.id}
+            selected={selected}
+            handle={listHandle}
+            hideDeleteAll={hideDeleteAll}
+            onOpen={(i) => openIndex(i)}
+            onSelect={onSelect}
+            onTag={(t) => runQuery(tagQuery(t))}
+            onSelectAll={selectAllLoaded}
+            onClearSelection={() => setSelected(new Set())}
+            onMarkRead={(read) => void setRead([...selected], read)}
+            onDelete={() => void deleteIds([...selected])}
+            onMarkAllRead={() => void markAllRead()}
+            onDeleteAll={deleteAll}
           />
-        ) : (
-          <Placeholder total={counts.total} unread={counts.unread} />
-        )}
-      </main>
+          <main class="message-pane" aria-label="Message">
+            {route.id ? (
+              <MessageView
+                key={route.id}
+                id={route.id}
+                tab={tab}
+                onTab={setTab}
+                width={width}
+                onWidth={setWidth}
+                remote={remoteFor === route.id}
+                onAllowRemote={() => setRemoteFor(route.id)}
+                webui={webui}
+                allTags={tags}
+                revision={revision}
+                hasPrev={at > 0}
+                hasNext={at >= 0 && at < list.model.total - 1}
+                onLoaded={onLoaded}
+                onClose={closeMessage}
+                onPrev={() => at > 0 && openIndex(at - 1)}
+                onNext={() => at >= 0 && openIndex(at + 1)}
+                onDelete={() => route.id && void deleteIds([route.id])}
+                onMarkUnread={() => {
+                  if (!route.id) return;
+                  void setRead([route.id], false);
+                  closeMessage();
+                }}
+                onSetTags={(next) => route.id && void setMessageTags(route.id, next)}
+                onTagClick={(t) => runQuery(tagQuery(t))}
+              />
+            ) : (
+              <Placeholder total={counts.total} unread={counts.unread} />
+            )}
+          </main>
+        </>
+      )}
       {help && <ShortcutsDialog onClose={() => setHelp(false)} />}
       {confirm && (
         <ConfirmDialog

@@ -176,3 +176,10 @@ export const IconUnread = (p: P) => (
     <circle cx="19" cy="5" r="3" fill="currentColor" stroke="none" />
   </Svg>
 );
+
+export const IconTicket = (p: P) => (
+  <Svg {...p}>
+    <path d="M3 8a2 2 0 0 0 2-2h14a2 2 0 0 0 2 2v2a2 2 0 0 0 0 4v2a2 2 0 0 0-2 2H5a2 2 0 0 0-2-2v-2a2 2 0 0 0 0-4z" />
+    <path d="M9 10h6M9 14h4" />
+  </Svg>
+);

@@ -22,12 +22,22 @@ import { EnvelopeTab } from './tabs/EnvelopeTab.tsx';
 import { HeadersTab } from './tabs/HeadersTab.tsx';
 import { HtmlTab, type PreviewWidth } from './tabs/HtmlTab.tsx';
 import { RawTab } from './tabs/RawTab.tsx';
+import { RoutingTab } from './tabs/RoutingTab.tsx';
 import { SourceTab } from './tabs/SourceTab.tsx';
 import { SpamTab } from './tabs/SpamTab.tsx';
 import { ErrorNote } from './tabs/status.tsx';
 import { TextTab } from './tabs/TextTab.tsx';
 
-export type TabId = 'html' | 'source' | 'text' | 'headers' | 'raw' | 'attachments' | 'envelope' | 'spam';
+export type TabId =
+  | 'html'
+  | 'source'
+  | 'text'
+  | 'headers'
+  | 'raw'
+  | 'attachments'
+  | 'envelope'
+  | 'routing'
+  | 'spam';
 
 export const TAB_ORDER: TabId[] = [
   'html',
@@ -37,6 +47,7 @@ export const TAB_ORDER: TabId[] = [
   'raw',
   'attachments',
   'envelope',
+  'routing',
   'spam',
 ];
 
@@ -48,6 +59,7 @@ const TAB_LABEL: Record<TabId, string> = {
   raw: 'Raw',
   attachments: 'Attachments',
   envelope: 'Envelope',
+  routing: 'Routing',
   spam: 'Spam',
 };
 
@@ -258,6 +270,9 @@ function Loaded({ msg, p }: { msg: Message; p: Props }) {
       break;
     case 'envelope':
       panel = <EnvelopeTab msg={msg} />;
+      break;
+    case 'routing':
+      panel = <RoutingTab msg={msg} />;
       break;
     case 'spam':
       panel = <SpamTab id={msg.ID} config={p.webui} />;

@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { formatCount } from '../format.ts';
 import type { LiveStatus } from '../live.ts';
-import { IconInbox, IconPaperclip, IconTag, IconUnread } from './Icons.tsx';
+import { IconInbox, IconPaperclip, IconTag, IconTicket, IconUnread } from './Icons.tsx';
 import { SafeText } from './SafeText.tsx';
 
 interface Props {
@@ -12,7 +12,10 @@ interface Props {
   tags: string[];
   live: LiveStatus;
   version: string;
+  /** The tickets screen is showing (no mailbox is then current). */
+  tickets: boolean;
   onQuery(q: string): void;
+  onTickets(): void;
 }
 
 /** The query a tag link runs (quoted when the name has spaces). */
@@ -21,12 +24,13 @@ export function tagQuery(tag: string): string {
 }
 
 export function Sidebar(p: Props) {
+  const current = (q: string) => !p.tickets && p.query === q;
   const item = (q: string, label: string, icon: ComponentChildren, count?: number) => (
     <li>
       <button
         type="button"
-        class={`nav-item ${p.query === q ? 'active' : ''}`}
-        aria-current={p.query === q ? 'page' : undefined}
+        class={`nav-item ${current(q) ? 'active' : ''}`}
+        aria-current={current(q) ? 'page' : undefined}
         onClick={() => p.onQuery(q)}
       >
         {icon}
@@ -42,6 +46,20 @@ export function Sidebar(p: Props) {
         {item('is:unread', 'Unread', <IconUnread />, p.unread)}
         {item('has:attachment', 'Attachments', <IconPaperclip />)}
       </ul>
+      <h2 class="nav-heading">Support</h2>
+      <ul class="nav-list">
+        <li>
+          <button
+            type="button"
+            class={`nav-item ${p.tickets ? 'active' : ''}`}
+            aria-current={p.tickets ? 'page' : undefined}
+            onClick={p.onTickets}
+          >
+            <IconTicket />
+            <span class="nav-label">Tickets</span>
+          </button>
+        </li>
+      </ul>
       {p.tags.length > 0 && (
         <>
           <h2 class="nav-heading">Tags</h2>
@@ -52,8 +70,8 @@ export function Sidebar(p: Props) {
                 <li key={t}>
                   <button
                     type="button"
-                    class={`nav-item ${p.query === q ? 'active' : ''}`}
-                    aria-current={p.query === q ? 'page' : undefined}
+                    class={`nav-item ${current(q) ? 'active' : ''}`}
+                    aria-current={current(q) ? 'page' : undefined}
                     onClick={() => p.onQuery(q)}
                   >
                     <IconTag size={16} />

@@ -2,7 +2,11 @@
 // and replaying an action job: a webhook or publish that failed for good runs again.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { readOwnResults } from '../../../ingest/auth-results-read.ts';
+import { authservIdFor } from '../../../ingest/sender-auth-format.ts';
+import { authservIdOf } from '../../../ingest/sender-auth-headers.ts';
 import type { ActionJob, InboundStore } from '../../../storage/inbound-ports.ts';
+import type { Storage } from '../../../storage/ports.ts';
 import type { AppEnv } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
 import { validate } from '../../validate.ts';
@@ -28,8 +32,31 @@ export function presentActionJob(j: ActionJob) {
   };
 }
 
+/** Doors whose mail gets our sender checks, or has forged results in our name renamed. */
+const CHECKED_LISTENERS = new Set(['smtp', 'smtps', 'imap', 'pop3']);
+
+/** Our sender checks of a stored message: each method's result and our header as written. */
+function authentication(headers: readonly (readonly [string, string])[], hostname: string) {
+  const results = readOwnResults(headers, hostname);
+  if (!results) return null;
+  const ours = authservIdFor(hostname).toLowerCase();
+  const field = headers.find(
+    ([n, v]) => n === 'authentication-results' && authservIdOf(v)?.toLowerCase() === ours,
+  );
+  return {
+    SPF: results.spf,
+    DKIM: results.dkim,
+    DMARC: results.dmarc,
+    ARC: results.arc,
+    Header: field?.[1].replace(/\r?\n[ \t]+/g, ' ').trim() ?? '',
+  };
+}
+
 export function actionRoutes(deps: {
   inbound: InboundStore;
+  messages: Pick<Storage, 'get'>;
+  /** Our authserv-id: only the Authentication-Results we wrote are shown as ours. */
+  hostname: string;
   now: () => number;
   lifetimeMs: number;
   onDue: () => void;
@@ -38,11 +65,19 @@ export function actionRoutes(deps: {
 
   app.get('/message/:id/routing', async (c) => {
     const id = validate(messageId, c.req.param('id'), 'message ID');
-    const [events, jobs] = await Promise.all([
+    const [message, events, jobs] = await Promise.all([
+      deps.messages.get(id),
       deps.inbound.inboundEvents(id),
       deps.inbound.actionJobs({ messageId: id, start: 0, limit: 1000 }),
     ]);
+    if (!message) throw new HttpProblem('not-found', `There is no message ${id}.`);
     return c.json({
+      Listener: message.envelope.listener,
+      // Null when we did not check the sender (mail that was not received as MX or polled mail).
+      Authentication:
+        message.parsed && CHECKED_LISTENERS.has(message.envelope.listener)
+          ? authentication(message.parsed.headers ?? [], deps.hostname)
+          : null,
       Events: events.map((e) => ({ ID: e.id, At: e.at, Type: e.type, RouteID: e.routeId, Data: e.data })),
       Actions: jobs.reverse().map(presentActionJob),
     });

@@ -23,13 +23,26 @@ export const actionJobShape = z.object({
 });
 
 export const messageRouting = z.object({
+  Listener: z.enum(['smtp', 'submission', 'smtps', 'api', 'imap', 'pop3']).describe('The door it came in by'),
+  Authentication: z
+    .object({
+      SPF: z.string(),
+      DKIM: z.array(z.string()).describe('One result per signature, in header order'),
+      DMARC: z.string(),
+      ARC: z.string(),
+      Header: z.string().describe('Our Authentication-Results field as stored (RFC 8601)'),
+    })
+    .nullable()
+    .describe('Our sender checks; null when the message was not checked (not MX or polled mail)'),
   Events: z.array(
     z.object({
       ID: z.string().describe('Stable: recording the same outcome twice keeps one'),
       At: z.string(),
       Type: z
         .string()
-        .describe('route:matched, route:timed-out, route:skipped, action:succeeded, action:failed'),
+        .describe(
+          'route:matched, route:timed-out, route:skipped, action:succeeded, action:failed, webhook:disabled',
+        ),
       RouteID: z.string().nullable(),
       Data: z.record(z.string(), z.unknown()),
     }),

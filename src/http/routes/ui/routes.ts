@@ -1,7 +1,8 @@
 // Serves the built web UI (dist/ui, made by `npm run build`): index.html for the UI's own paths
-// ("/" and "/m/{ID}", routed in the browser), content-hashed files under /assets/ cached for
-// good, and the few unhashed files of ui/public. index.html carries a strict CSP: the UI's own
-// scripts and styles only, no inline code, frames only from this origin (the /view iframe).
+// ("/", "/m/{ID}", "/tickets" and "/tickets/{KEY}", routed in the browser), content-hashed files
+// under /assets/ cached for good, and the few unhashed files of ui/public. index.html carries a
+// strict CSP: the UI's own scripts and styles only, no inline code, frames only from this origin
+// (the /view iframe).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -119,6 +120,10 @@ export function uiRoutes(options: UiOptions = {}): Hono<AppEnv> {
   app.get('/', index);
   app.get('/m/:id{[^/]+}', index);
   app.get('/m/:id{[^/]+}/', index);
+  app.get('/tickets', index);
+  app.get('/tickets/', index);
+  app.get('/tickets/:key{[^/]+}', index);
+  app.get('/tickets/:key{[^/]+}/', index);
 
   // Hashed build output: the name changes whenever the content does.
   app.get('/assets/:name', (c) => {
