@@ -119,6 +119,20 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     let ack: StoredMail;
     let reply: StoredMail;
 
+    it('lists the desk with its intake address', async () => {
+      const { desks } = await api<{ desks: Record<string, unknown>[] }>('/tickets/desks');
+      assert.deepEqual(desks, [
+        {
+          Name: 'support.example',
+          Domain: 'support.example',
+          Intake: 'new@support.example',
+          Prefix: 'SUPPORT',
+          Acknowledge: true,
+          FromName: 'Example Support',
+        },
+      ]);
+    });
+
     it('opens SUPPORT-7102 for mail to new@, acknowledges it, and mails the agent reply', async () => {
       await sendToMx(
         server,

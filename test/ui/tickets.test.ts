@@ -5,6 +5,7 @@
 // live, and "Open as ticket" makes a ticket of it. Screenshots in light and dark.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import nodemailer from 'nodemailer';
 import type { Browser } from 'playwright-core';
 import type { Mailroom } from '../../src/app.ts';
 import { createFakeDns } from '../helpers/fake-dns.ts';
@@ -72,6 +73,22 @@ describe('tickets screen in the web UI (Chromium)', () => {
     await rig?.dispose();
   });
 
+  it('says where mail opens a ticket while there is none', async () => {
+    const { context, page } = await newPage(browser);
+    const errors = collectErrors(page);
+    await page.goto(`${base}/tickets`);
+    // The desk is there: the screen says where mail opens a ticket.
+    const waiting = page.getByTestId('desks-waiting');
+    await waiting.waitFor();
+    assert.match(await waiting.innerText(), /new@support\.example/);
+    assert.match(await waiting.innerText(), /SUPPORT-/);
+    await page.locator('.tk-empty-list', { hasText: 'No tickets yet' }).waitFor();
+    assert.match(await page.locator('.tk-empty-list').innerText(), /new@support\.example/);
+    await screenshot(page, 'tickets-empty-light');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   it('lists a ticket, answers it, notes, assigns and tags it', async () => {
     await sendToMx(
       server,
@@ -115,11 +132,8 @@ describe('tickets screen in the web UI (Chromium)', () => {
     // The signature is stripped until asked for.
     const first = view.locator('.tk-entry.kind-customer').first();
     assert.doesNotMatch(await first.locator('.tk-entry-text').innerText(), /Ferrier Ltd/);
-    const more = first.getByRole('button', { name: 'Show full message' });
-    if (await more.count()) {
-      await more.click();
-      assert.match(await first.locator('.tk-entry-text').innerText(), /Ferrier Ltd/);
-    }
+    await first.getByRole('button', { name: 'Show full message' }).click();
+    assert.match(await first.locator('.tk-entry-text').innerText(), /Ferrier Ltd/);
 
     // A reply from the reply box, setting the ticket pending; Ctrl+Enter sends.
     const box = page.getByTestId('reply-box');
@@ -177,6 +191,16 @@ describe('tickets screen in the web UI (Chromium)', () => {
     await page.locator('.tk-empty-list').waitFor();
     await page.keyboard.press('Escape');
     await row.waitFor();
+
+    // "?" shows the tickets' own keys, not the inbox's.
+    await page.locator('.tk-rows').focus();
+    await page.keyboard.press('?');
+    const help = page.locator('dialog[open]');
+    await help.getByText('Ticket shortcuts').waitFor();
+    assert.match(await help.innerText(), /Open ticket/);
+    assert.doesNotMatch(await help.innerText(), /Toggle read/);
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'detached' });
 
     assert.deepEqual(errors, []);
     await context.close();
@@ -238,6 +262,76 @@ describe('tickets screen in the web UI (Chromium)', () => {
     await page.locator('.tk-row[data-key="SUPPORT-7102"]').waitFor();
     await page.getByTestId('reply-box').getByRole('tab', { name: 'Internal note' }).click();
     await screenshot(page, 'tickets-conversation-dark');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('shows one pane at a time on a narrow screen', async () => {
+    const { context, page } = await newPage(browser, { width: 400, height: 800 });
+    const errors = collectErrors(page);
+    await page.goto(`${base}/tickets`);
+    const row = page.locator('.tk-row[data-key="SUPPORT-7102"]');
+    await row.waitFor();
+    assert.equal(await page.getByTestId('ticket-view').count(), 0);
+    await row.click();
+    const view = page.getByTestId('ticket-view');
+    await view.locator('.tk-entry.kind-agent').waitFor();
+    assert.equal(await row.isVisible(), false, 'the list gives way to the open ticket');
+    const box = await view.boundingBox();
+    assert.ok(box && box.width <= 400, `the ticket fits the screen (${box?.width} px)`);
+    await screenshot(page, 'tickets-narrow-light');
+    await view.locator('.tk-back').click();
+    await row.waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('pages past the first 200 tickets', async () => {
+    // 199 more customers write in: with the two tickets so far, 201 are open or pending.
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.smtpAddresses().smtp!.port,
+      secure: false,
+      ignoreTLS: true,
+      pool: true,
+      maxConnections: 4,
+    });
+    try {
+      await Promise.all(
+        Array.from({ length: 199 }, (_, i) => {
+          const from = `customer${i}@many.test`;
+          return t.sendMail({
+            envelope: { from, to: ['new@support.example'] },
+            raw: mail({
+              from,
+              to: 'new@support.example',
+              subject: `Question ${i}`,
+              body: 'Hello',
+              id: `q${i}`,
+            }),
+          });
+        }),
+      );
+    } finally {
+      t.close();
+    }
+    await until(async () => {
+      const r = await fetch(`${base}/api/v1/tickets?state=open,pending&limit=1`);
+      return ((await r.json()) as { total: number }).total === 201;
+    }, '201 tickets');
+
+    const { context, page } = await newPage(browser);
+    const errors = collectErrors(page);
+    await page.goto(`${base}/tickets`);
+    await page.locator('.tk-row').nth(199).waitFor();
+    assert.equal(await page.locator('.tk-row').count(), 200);
+    assert.match(await page.locator('.tk-more').innerText(), /200 most recently updated of 201/);
+    await page.getByTestId('tickets-more').click();
+    await page.locator('.tk-row').nth(200).waitFor();
+    assert.equal(await page.locator('.tk-row').count(), 201);
+    assert.equal(await page.locator('.tk-more').count(), 0);
+    // The oldest ticket is the one the second page brought.
+    assert.equal(await page.locator('.tk-row').nth(200).getAttribute('data-key'), 'SUPPORT-7102');
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -2,6 +2,7 @@
 // ApiError carrying the status and the server's problem detail, so callers can show it.
 import type {
   ActionJob,
+  Desk,
   HeldMessage,
   InboundRoute,
   ListResponse,
@@ -168,13 +169,43 @@ export async function setTags(ids: string[], tags: string[]): Promise<void> {
 // ---------- Tickets (a support desk) ----------
 
 /** The desk's tickets for a filter, most recently updated first. */
-export function listTickets(f: TicketFilter, signal?: AbortSignal, limit = 200): Promise<TicketList> {
+export function listTickets(
+  f: TicketFilter,
+  signal?: AbortSignal,
+  limit = 200,
+  start = 0,
+): Promise<TicketList> {
   const q = new URLSearchParams({ limit: String(limit) });
+  if (start > 0) q.set('start', String(start));
   if (f.states.length) q.set('state', f.states.join(','));
   if (f.assignee !== null) q.set('assignee', f.assignee);
   if (f.tag) q.set('tag', f.tag);
   if (f.query.trim()) q.set('query', f.query.trim());
   return json<TicketList>(`/api/v1/tickets?${q}`, { signal });
+}
+
+/** The first `count` tickets for a filter, in pages of up to 500 (the API's most). */
+export async function listTicketsUpTo(
+  f: TicketFilter,
+  count: number,
+  signal?: AbortSignal,
+): Promise<TicketList> {
+  const first = await listTickets(f, signal, Math.min(count, 500));
+  const seen = new Set(first.tickets.map((t) => t.ID));
+  const tickets = [...first.tickets];
+  let total = first.total;
+  for (let start = 500; start < Math.min(count, total); start += 500) {
+    const page = await listTickets(f, signal, Math.min(500, count - start), start);
+    total = page.total;
+    // Offsets over a list that changes meanwhile can repeat a ticket: keep its first place.
+    for (const t of page.tickets) {
+      if (seen.has(t.ID)) continue;
+      seen.add(t.ID);
+      tickets.push(t);
+    }
+    if (page.tickets.length === 0) break;
+  }
+  return { ...first, total, tickets };
 }
 
 export function getTicket(id: string, signal?: AbortSignal): Promise<TicketWithEntries> {
@@ -204,6 +235,10 @@ export async function replyTicket(
 export async function noteTicket(id: string, text: string): Promise<{ Ticket: Ticket; Entry: TicketEntry }> {
   const res = await send('POST', `/api/v1/tickets/${enc(id)}/notes`, { Text: text });
   return res.json() as Promise<{ Ticket: Ticket; Entry: TicketEntry }>;
+}
+
+export async function listDesks(signal?: AbortSignal): Promise<Desk[]> {
+  return (await json<{ desks: Desk[] }>('/api/v1/tickets/desks', { signal })).desks;
 }
 
 export async function listHeld(signal?: AbortSignal): Promise<HeldMessage[]> {

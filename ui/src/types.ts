@@ -268,6 +268,16 @@ export interface TicketList {
   tickets: Ticket[];
 }
 
+/** A configured support desk (GET /api/v1/tickets/desks). */
+export interface Desk {
+  Name: string;
+  Domain: string;
+  Intake: string;
+  Prefix: string;
+  Acknowledge: boolean;
+  FromName: string;
+}
+
 /** A message a desk held back instead of threading it (GET /api/v1/tickets/held). */
 export interface HeldMessage {
   MessageID: string;

@@ -47,6 +47,7 @@ import {
   templateName,
 } from '../routes/templates/schema.ts';
 import {
+  deskShape,
   entryShape,
   eventShape,
   eventsQuery,
@@ -435,6 +436,14 @@ export const OPERATIONS: Operation[] = [
       400: bad,
       404: problem('No such ticket'),
     },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tickets/desks',
+    operationId: 'ListDesks',
+    summary: 'The configured desks and their intake addresses',
+    tag: 'tickets',
+    responses: { 200: json(z.object({ desks: z.array(deskShape) }), 'The desks') },
   },
   {
     method: 'get',

@@ -727,7 +727,7 @@ export function App() {
           </main>
         </>
       )}
-      {help && <ShortcutsDialog onClose={() => setHelp(false)} />}
+      {help && <ShortcutsDialog tickets={route.view === 'tickets'} onClose={() => setHelp(false)} />}
       {confirm && (
         <ConfirmDialog
           title={confirm.title}

@@ -105,13 +105,34 @@ const SEARCH_SYNTAX: [string, string][] = [
   ['-word  !from:bot', 'Exclude'],
 ];
 
-export function ShortcutsDialog({ onClose }: { onClose(): void }) {
+const TICKET_SHORTCUTS: [string[], string][] = [
+  [['j', '↓'], 'Next ticket'],
+  [['k', '↑'], 'Previous ticket'],
+  [['Enter', 'o'], 'Open ticket'],
+  [['Esc'], 'Back to the list / clear search'],
+  [['/'], 'Search tickets'],
+  [['Ctrl+Enter', '⌘+Enter'], 'Send the reply or note'],
+  [['?'], 'This help'],
+];
+
+const TICKET_SEARCH: [string, string][] = [
+  ['refund', 'Words in the subject, the people or any entry'],
+  ['SUPPORT-42', 'A ticket by its key'],
+  ['State chips', 'Open, pending, solved, closed (none on: every state)'],
+  ['Assignee', 'Anyone, unassigned, or one agent'],
+  ['A tag', 'Click a ticket’s tag to list its tickets'],
+];
+
+/** The keyboard help: the inbox's keys and search syntax, or the tickets' on that screen. */
+export function ShortcutsDialog({ onClose, tickets = false }: { onClose(): void; tickets?: boolean }) {
+  const keysList = tickets ? TICKET_SHORTCUTS : SHORTCUTS;
+  const syntax = tickets ? TICKET_SEARCH : SEARCH_SYNTAX;
   return (
-    <Modal title="Keyboard shortcuts" onClose={onClose} class="modal-wide">
+    <Modal title={tickets ? 'Ticket shortcuts' : 'Keyboard shortcuts'} onClose={onClose} class="modal-wide">
       <div class="help-cols">
         <table class="help-table">
           <tbody>
-            {SHORTCUTS.map(([keys, what]) => (
+            {keysList.map(([keys, what]) => (
               <tr key={what}>
                 <td class="keys">
                   {keys.map((k, i) => (
@@ -127,10 +148,10 @@ export function ShortcutsDialog({ onClose }: { onClose(): void }) {
           </tbody>
         </table>
         <div>
-          <h3 class="section-title">Search syntax</h3>
+          <h3 class="section-title">{tickets ? 'Finding tickets' : 'Search syntax'}</h3>
           <table class="help-table">
             <tbody>
-              {SEARCH_SYNTAX.map(([q, what]) => (
+              {syntax.map(([q, what]) => (
                 <tr key={q}>
                   <td>
                     <code>{q}</code>

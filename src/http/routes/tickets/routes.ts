@@ -143,6 +143,19 @@ export function ticketRoutes(deps: TicketRouteDeps): Hono<AppEnv> {
     return c.json({ total, start: q.start, tickets: tickets.map((t) => presentTicket(t, addressOf(t))) });
   });
 
+  app.get('/tickets/desks', (c) =>
+    c.json({
+      desks: anchors.desks.map((d) => ({
+        Name: d.name,
+        Domain: d.domain,
+        Intake: `${d.intake}@${d.domain}`,
+        Prefix: d.prefix,
+        Acknowledge: d.acknowledge,
+        FromName: d.fromName,
+      })),
+    }),
+  );
+
   app.get('/tickets/held', async (c) => {
     const q = validate(heldQuery, c.req.query(), 'query');
     const held = await store.held({

@@ -159,6 +159,15 @@ export const ticketList = z.object({
   tickets: z.array(ticketShape),
 });
 
+export const deskShape = z.object({
+  Name: z.string(),
+  Domain: z.string(),
+  Intake: z.string().describe('Mail to this address opens a ticket'),
+  Prefix: z.string().describe('Ticket keys: PREFIX-7102'),
+  Acknowledge: z.boolean().describe('New tickets are acknowledged to their requester'),
+  FromName: z.string(),
+});
+
 export const heldShape = z.object({
   MessageID: z.string(),
   Desk: z.string(),

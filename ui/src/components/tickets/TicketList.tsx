@@ -34,40 +34,27 @@ export function TicketFilters({ filter, searchRef, onFilter }: FilterProps) {
   const mode = filter.assignee === null ? 'all' : filter.assignee === '' ? 'none' : 'named';
   return (
     <div class="tk-filters">
-      <search class="tk-search">
-        <IconSearch size={15} />
-        <input
-          ref={searchRef}
-          type="search"
-          class="tk-search-input"
-          aria-label="Search tickets"
-          placeholder="Search tickets"
-          value={filter.query}
-          maxLength={500}
-          onInput={(e) => onFilter({ ...filter, query: (e.currentTarget as HTMLInputElement).value })}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') {
-              e.stopPropagation();
-              if (filter.query) onFilter({ ...filter, query: '' });
-              else (e.currentTarget as HTMLInputElement).blur();
-            }
-          }}
-        />
-      </search>
       <div class="tk-filter-row">
-        <fieldset class="tk-states" aria-label="States">
-          {TICKET_STATES.map((s) => (
-            <button
-              key={s}
-              type="button"
-              class={`tk-chip state-${s} ${filter.states.includes(s) ? 'on' : ''}`}
-              aria-pressed={filter.states.includes(s)}
-              onClick={() => toggle(s)}
-            >
-              {STATE_LABEL[s]}
-            </button>
-          ))}
-        </fieldset>
+        <search class="tk-search">
+          <IconSearch size={15} />
+          <input
+            ref={searchRef}
+            type="search"
+            class="tk-search-input"
+            aria-label="Search tickets"
+            placeholder="Search tickets"
+            value={filter.query}
+            maxLength={500}
+            onInput={(e) => onFilter({ ...filter, query: (e.currentTarget as HTMLInputElement).value })}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') {
+                e.stopPropagation();
+                if (filter.query) onFilter({ ...filter, query: '' });
+                else (e.currentTarget as HTMLInputElement).blur();
+              }
+            }}
+          />
+        </search>
         <select
           class="input input-select"
           aria-label="Assignee"
@@ -85,6 +72,19 @@ export function TicketFilters({ filter, searchRef, onFilter }: FilterProps) {
           <option value="named">Assigned to…</option>
         </select>
       </div>
+      <fieldset class="tk-states" aria-label="States">
+        {TICKET_STATES.map((s) => (
+          <button
+            key={s}
+            type="button"
+            class={`tk-chip state-${s} ${filter.states.includes(s) ? 'on' : ''}`}
+            aria-pressed={filter.states.includes(s)}
+            onClick={() => toggle(s)}
+          >
+            {STATE_LABEL[s]}
+          </button>
+        ))}
+      </fieldset>
       {mode === 'named' && (
         <input
           class="input tk-assignee-filter"
@@ -128,10 +128,14 @@ interface ListProps {
   cursor: number;
   openKey: string | null;
   filtered: boolean;
+  /** A desk's intake address, for the empty list. */
+  intake: string | null;
   onOpen(index: number): void;
+  /** Fetches the next page of tickets. */
+  onMore(): void;
 }
 
-export function TicketRows({ tickets, total, cursor, openKey, filtered, onOpen }: ListProps) {
+export function TicketRows({ tickets, total, cursor, openKey, filtered, intake, onOpen, onMore }: ListProps) {
   const scroller = useRef<HTMLDivElement | null>(null);
   useEffect(() => {
     const row = scroller.current?.querySelector<HTMLElement>(`[data-index="${cursor}"]`);
@@ -157,7 +161,7 @@ export function TicketRows({ tickets, total, cursor, openKey, filtered, onOpen }
           <p class="empty-sub">
             {filtered
               ? 'Try other states, another assignee or fewer words.'
-              : 'Mail to the desk’s intake address opens a ticket.'}
+              : `Mail to ${intake ?? 'a desk’s intake address'} opens a ticket.`}
           </p>
         </div>
       </div>
@@ -216,9 +220,14 @@ export function TicketRows({ tickets, total, cursor, openKey, filtered, onOpen }
         );
       })}
       {total > tickets.length && (
-        <p class="tk-more muted">
-          Showing the {tickets.length} most recently updated of {total}. Narrow the filter to see others.
-        </p>
+        <div class="tk-more">
+          <span class="muted">
+            The {tickets.length} most recently updated of {total}
+          </span>
+          <button type="button" class="btn btn-small" data-testid="tickets-more" onClick={onMore}>
+            Show more
+          </button>
+        </div>
       )}
     </div>
   );

@@ -3,7 +3,15 @@
 // box. Everything from mail is rendered as text; an entry's HTML only in a sandboxed iframe.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../../api.ts';
-import { addressFull, addressLabel, formatFullTime, formatSize, hueOf, initials } from '../../format.ts';
+import {
+  addressFull,
+  addressLabel,
+  downloadName,
+  formatFullTime,
+  formatSize,
+  hueOf,
+  initials,
+} from '../../format.ts';
 import type { EntryKind, TicketEntry, TicketState, TicketWithEntries } from '../../types.ts';
 import { TICKET_STATES } from '../../types.ts';
 import { IconBack, IconDownload, IconPaperclip } from '../Icons.tsx';
@@ -290,7 +298,7 @@ function Entry({ ticketId, entry: e }: { ticketId: string; entry: TicketEntry })
               <a
                 class="tk-file"
                 href={api.ticketUrls.part(ticketId, e.ID, a.PartID)}
-                download={a.FileName || `part-${a.PartID}`}
+                download={downloadName(a.FileName, `part-${a.PartID}`)}
               >
                 <IconPaperclip size={14} />
                 <SafeText text={a.FileName || `part-${a.PartID}`} max={80} />

@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from '../../api.ts';
 import { isTyping, useDebounced } from '../../hooks.ts';
-import type { HeldMessage, Ticket, TicketFilter } from '../../types.ts';
+import type { Desk, HeldMessage, Ticket, TicketFilter } from '../../types.ts';
 import { toast } from '../Toasts.tsx';
 import { HeldList } from './HeldList.tsx';
 import { TicketFilters, TicketRows } from './TicketList.tsx';
@@ -17,6 +17,9 @@ const TICKET_EVENTS = [
   'ticket:status_changed',
   'ticket:held',
 ] as const;
+
+/** Tickets fetched at first, and added by each "Show more". */
+const PAGE = 200;
 
 const ALL: TicketFilter = { states: [], assignee: null, tag: '', query: '' };
 
@@ -37,10 +40,18 @@ export function TicketsScreen(p: Props) {
   const [cursor, setCursor] = useState(-1);
   const [revision, setRevision] = useState(0);
   const [knownTags, setKnownTags] = useState<string[]>([]);
+  const [desks, setDesks] = useState<Desk[] | null>(null);
+  useEffect(() => {
+    api.listDesks().then(setDesks, () => setDesks([]));
+  }, []);
   const searchRef = useRef<HTMLInputElement | null>(null);
   const filterRef = useRef(filter);
   filterRef.current = filter;
   const loadSeq = useRef(0);
+  /** How many tickets the list holds; "Show more" adds a page. */
+  const [shown, setShown] = useState(PAGE);
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
 
   const load = useMemo(
     () => async () => {
@@ -48,7 +59,10 @@ export function TicketsScreen(p: Props) {
       const f = filterRef.current;
       try {
         const [r, h, all] = await Promise.all([
-          api.listTickets({ ...f, assignee: f.assignee === null ? null : f.assignee.trim() }),
+          api.listTicketsUpTo(
+            { ...f, assignee: f.assignee === null ? null : f.assignee.trim() },
+            shownRef.current,
+          ),
           api.listHeld(),
           api.listTickets(ALL, undefined, 100),
         ]);
@@ -74,13 +88,17 @@ export function TicketsScreen(p: Props) {
   );
   const loadSoon = useDebounced(() => void load(), 250);
 
-  // A new filter reloads (typing in the search waits for a pause).
+  // A new filter reloads (typing in the search waits for a pause), from the first page again.
   const firstLoad = useRef(true);
   useEffect(() => {
     if (firstLoad.current) {
       firstLoad.current = false;
       void load();
-    } else loadSoon();
+    } else {
+      setShown(PAGE);
+      shownRef.current = PAGE;
+      loadSoon();
+    }
   }, [filter, load, loadSoon]);
 
   // Live: the ticket event feed.
@@ -209,8 +227,14 @@ export function TicketsScreen(p: Props) {
               total={total}
               cursor={cursor}
               openKey={p.open}
-              filtered={filtered}
+              filtered={filtered && anyTicket}
+              intake={desks?.[0]?.Intake ?? null}
               onOpen={openIndex}
+              onMore={() => {
+                shownRef.current = shown + PAGE;
+                setShown(shownRef.current);
+                void load();
+              }}
             />
           </>
         ) : (
@@ -240,13 +264,15 @@ export function TicketsScreen(p: Props) {
               setFilter({ ...filter, tag, states: [] });
             }}
           />
-        ) : anyTicket || tickets === null ? (
+        ) : anyTicket || tickets === null || desks === null ? (
           <div class="placeholder-pane">
             <p class="empty-title">Select a ticket</p>
             <p class="empty-sub">
               Use <kbd>j</kbd> and <kbd>k</kbd> to move, <kbd>Enter</kbd> to open, <kbd>/</kbd> to search.
             </p>
           </div>
+        ) : desks.length > 0 ? (
+          <DesksWaiting desks={desks} />
         ) : (
           <DeskSetup />
         )}
@@ -255,7 +281,28 @@ export function TicketsScreen(p: Props) {
   );
 }
 
-/** Shown while no desk has any ticket: how to set one up. */
+/** Shown while the desks have no ticket yet: where mail opens one. */
+function DesksWaiting({ desks }: { desks: Desk[] }) {
+  return (
+    <div class="placeholder-pane tk-setup" data-testid="desks-waiting">
+      <p class="empty-title">No tickets yet</p>
+      <p class="empty-sub">Mail to a desk’s intake address opens a ticket:</p>
+      <ul class="tk-desks">
+        {desks.map((d) => (
+          <li key={d.Name}>
+            <code>{d.Intake}</code>
+            <span class="muted">
+              {' '}
+              → {d.Prefix}-…{d.Acknowledge ? ', acknowledged to the sender' : ''}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** Shown while no desk is configured: how to set one up. */
 function DeskSetup() {
   return (
     <div class="placeholder-pane tk-setup" data-testid="desk-setup">
