@@ -455,5 +455,102 @@ for (const engine of ['sqlite', 'postgres'] as const) {
         text += Buffer.from((await reader.read()).value!).toString();
       ac.abort();
     });
+
+    it('keeps the HTML, attachments and inline images of a ticket whose requester is the Reply-To', async () => {
+      const png = Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+        'base64',
+      );
+      const pdf = Buffer.from('%PDF-1.4\n% an invoice\n');
+      const raw = Buffer.from(
+        [
+          'From: Billing Robot <robot@shop.test>',
+          'Reply-To: Dana Buyer <dana@shop.test>',
+          'To: new@support.example',
+          'Subject: Invoice layout is broken',
+          'Date: Mon, 23 Nov 2026 11:00:00 +0000',
+          'Message-ID: <invoice-1@shop.test>',
+          'MIME-Version: 1.0',
+          'Content-Type: multipart/mixed; boundary="outer"',
+          '',
+          '--outer',
+          'Content-Type: multipart/alternative; boundary="alt"',
+          '',
+          '--alt',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'The totals column is cut off. Screenshot below.',
+          '--alt',
+          'Content-Type: multipart/related; boundary="rel"',
+          '',
+          '--rel',
+          'Content-Type: text/html; charset=utf-8',
+          '',
+          '<p>The <b>totals</b> column is cut off.</p><img src="cid:shot@shop.test" alt="shot">',
+          '--rel',
+          'Content-Type: image/png',
+          'Content-ID: <shot@shop.test>',
+          'Content-Disposition: inline; filename="shot.png"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          png.toString('base64'),
+          '--rel--',
+          '--alt--',
+          '--outer',
+          'Content-Type: application/pdf; name="invoice.pdf"',
+          'Content-Disposition: attachment; filename="invoice.pdf"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          pdf.toString('base64'),
+          '--outer--',
+          '',
+        ].join('\r\n'),
+      );
+      await sendToMx(server, raw, 'robot@shop.test', ['new@support.example']);
+      let found: TicketView | undefined;
+      for (let i = 0; i < 300 && !found; i++) {
+        const list = await api<{ tickets: TicketView[] }>('/tickets?query=invoice%20layout');
+        found = list.tickets[0];
+        if (!found) await sleep(50);
+      }
+      assert.ok(found, 'a ticket for the invoice mail');
+      const t = await ticket(found.Key);
+      assert.equal(t.Requester.Address, 'dana@shop.test', 'the Reply-To is the requester');
+      const first = t.Conversation[0] as Entry & {
+        ID: string;
+        HasHTML: boolean;
+        Attachments: { PartID: string; FileName: string; Inline: boolean; ContentID: string }[];
+      };
+      assert.equal(first.Kind, 'customer');
+      assert.match(first.Text, /totals column is cut off/);
+      assert.equal(first.HasHTML, true);
+      const byName = new Map(first.Attachments.map((a) => [a.FileName, a]));
+      assert.equal(byName.get('shot.png')?.Inline, true);
+      assert.equal(byName.get('shot.png')?.ContentID, 'shot@shop.test');
+      assert.equal(byName.get('invoice.pdf')?.Inline, false);
+
+      // The inbox copy goes (as retention would take it): the ticket keeps every byte.
+      const del = await fetch(`${base}/messages`, { method: 'DELETE' });
+      assert.equal(del.status, 200);
+      const part = await fetch(
+        `${base}/tickets/${t.Key}/entries/${first.ID}/part/${byName.get('invoice.pdf')!.PartID}`,
+      );
+      assert.equal(part.status, 200);
+      assert.deepEqual(Buffer.from(await part.arrayBuffer()), pdf);
+      const view = await fetch(`${base}/tickets/${t.Key}/entries/${first.ID}/view.html`);
+      assert.equal(view.status, 200);
+      const html = await view.text();
+      assert.match(html, /<b>totals<\/b>/);
+      assert.doesNotMatch(html, /src="cid:/, 'the inline image is served with the HTML');
+      assert.match(
+        html,
+        new RegExp(
+          png
+            .toString('base64')
+            .slice(0, 20)
+            .replace(/[+/]/g, (c) => `\\${c}`),
+        ),
+      );
+    });
   });
 }
