@@ -104,12 +104,15 @@ export function parseDesk(value: string): Desk {
   };
 }
 
-/** Every desk from the setting; two desks on one domain, or with one name, are a configuration error. */
+/**
+ * Every desk from the setting. Two desks on one domain, with one name, or with one key prefix are a
+ * configuration error: ticket keys (SUPPORT-7102) are looked up across desks, so a prefix names one.
+ */
 export function parseDesks(values: readonly string[]): Desk[] {
   const desks = values.map(parseDesk);
   const seen = new Set<string>();
   for (const d of desks) {
-    for (const k of [`domain ${d.domain}`, `name ${d.name}`]) {
+    for (const k of [`domain ${d.domain}`, `name ${d.name}`, `prefix ${d.prefix}`]) {
       if (seen.has(k)) throw new DeskError(`two desks have the ${k}`);
       seen.add(k);
     }

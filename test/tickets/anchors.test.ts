@@ -105,6 +105,9 @@ describe('desk settings', () => {
       () => parseDesks(['a.example', 'a.example?prefix=B']),
       /two desks have the domain a\.example/,
     );
+    // Keys are found across desks: one prefix names one desk.
+    assert.throws(() => parseDesks(['a.example', 'b.example?prefix=A']), /two desks have the prefix A\b/);
+    assert.equal(parseDesks(['a.example?prefix=A', 'b.example?prefix=B']).length, 2);
   });
 
   it('writes one RE: before the original subject, whatever prefixes it had', () => {
