@@ -37,6 +37,7 @@ import { captureWaiter } from './outbound/capture-wait.ts';
 import { DeliveryWorker } from './outbound/delivery-worker.ts';
 import { type DkimKey, keyForSender, signMessage } from './outbound/dkim.ts';
 import { loadDkimKeys } from './outbound/dkim-keys.ts';
+import { Releaser, releaseFromConfig } from './outbound/release.ts';
 import { ReportIntake } from './outbound/report-intake.ts';
 import type { SendServiceDeps } from './outbound/send-service.ts';
 import type { TlsMode } from './outbound/smtp-client.ts';
@@ -50,6 +51,7 @@ import { RelayTransport } from './outbound/transports/relay.ts';
 import { loadRoutesFile, RouteBook } from './routing/route-book.ts';
 import { Router } from './routing/router.ts';
 import { startIdleGc } from './runtime/idle-gc.ts';
+import { chaosFromConfig } from './smtp/chaos.ts';
 import { type SmtpRole, startSmtp } from './smtp/server.ts';
 import { loadTls } from './smtp/tls.ts';
 import { PollUrlError, parsePollUrl } from './sources/poll-url.ts';
@@ -333,6 +335,9 @@ export async function startMailroom(
   attachmentUrlsFromConfig(config);
   const pollAccounts = pollAccountsOf(config);
   const anchors = anchorsOrConfigError(config);
+  // Testing tools: chaos on the SMTP listeners, release to a real server; bad settings stop here.
+  const chaos = chaosFromConfig(config);
+  const releaseSettings = releaseFromConfig(config);
   // A bad routes file stops the start too, naming the route.
   const fileRoutes = config.routesFile ? loadRoutesFile(config.routesFile, new Date().toISOString()) : [];
   new Router(fileRoutes, { budgetMs: config.routeBudget });
@@ -354,6 +359,12 @@ export async function startMailroom(
 
   try {
     for (const warning of warnings) logger.warn({ engine: storage.capabilities.engine }, warning);
+    if (chaos && roles.has('smtp')) {
+      logger.warn(
+        { listeners: config.chaosListeners },
+        'chaos testing is on: SMTP commands may fail on purpose',
+      );
+    }
     // Worker threads run their own (parse-worker.ts, writer-worker.ts).
     const idleGc = startIdleGc({ onCollect: () => metrics.idleCollections.inc() });
     closers.unshift(async () => idleGc.stop());
@@ -459,6 +470,7 @@ export async function startMailroom(
         metrics,
         spool,
         tls: await loadTls(config),
+        chaos,
         ...(submit ? { submit } : {}),
         // Bounces of mail we forwarded come back to its SRS address: taken, and returned by routing.
         // Desk addresses (intake and ticket addresses, even guessed ones: those are held) are taken.
@@ -502,6 +514,11 @@ export async function startMailroom(
         metrics,
         logger,
         config,
+        // The triggers live in this process: only a node with listeners can change them.
+        chaos: roles.has('smtp') ? chaos : null,
+        releaser: releaseSettings
+          ? new Releaser({ settings: releaseSettings, events: storage.inbound, now: Date.now })
+          : null,
         ready: () => ready,
         version: VERSION,
         startedAt: Date.now(),

@@ -12,6 +12,9 @@ Usage:
   mailroom queue ...           list and act on the outbound queue; see 'mailroom queue help'
   mailroom keys ...            make, list and revoke API keys; see 'mailroom keys help'
   mailroom dkim keygen ...     make a DKIM key and print its DNS record; see 'mailroom dkim help'
+  mailroom wait ...            wait for a message matching a search; see 'mailroom wait --help'
+  mailroom sendmail ...        a sendmail for applications: submit stdin over SMTP; see 'mailroom sendmail --help'
+  mailroom ci --expect N ...   a capture sandbox that exits once N messages came; see 'mailroom ci --help'
   mailroom hash-password       read a password on stdin, print a hash for --smtp-auth-file
   mailroom config-doc          print the configuration reference (Markdown)
   mailroom --version
@@ -99,6 +102,51 @@ async function main(args: string[]): Promise<void> {
       const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
       process.exitCode = await runDkimCommand(rest, io);
       return;
+    }
+    case 'wait': {
+      const { runWaitCommand, WAIT_USAGE } = await import('./cli/wait.ts');
+      if (rest[0] === 'help' || rest.includes('--help')) {
+        process.stdout.write(WAIT_USAGE);
+        return;
+      }
+      const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+      process.exitCode = await runWaitCommand(rest, { ...io, env: process.env });
+      return;
+    }
+    case 'sendmail': {
+      const { runSendmail, SENDMAIL_USAGE } = await import('./cli/sendmail.ts');
+      if (rest[0] === 'help' || rest.includes('--help')) {
+        process.stdout.write(SENDMAIL_USAGE);
+        return;
+      }
+      const err = (t: string) => process.stderr.write(t);
+      process.exitCode = await runSendmail(rest, { stdin: process.stdin, err, env: process.env });
+      return;
+    }
+    case 'ci': {
+      const { runCiCommand, CI_USAGE } = await import('./cli/ci.ts');
+      if (rest[0] === 'help' || rest.includes('--help')) {
+        process.stdout.write(CI_USAGE);
+        return;
+      }
+      const code = await runCiCommand(rest, {
+        out: (t) => process.stdout.write(t),
+        err: (t) => process.stderr.write(t),
+        env: process.env,
+        log: process.stderr,
+        onSignal: (stop) => {
+          const onInt = () => stop('SIGINT');
+          const onTerm = () => stop('SIGTERM');
+          process.on('SIGINT', onInt);
+          process.on('SIGTERM', onTerm);
+          return () => {
+            process.off('SIGINT', onInt);
+            process.off('SIGTERM', onTerm);
+          };
+        },
+      });
+      // Like `start`: whatever a closed part left behind (a timer, a socket) must not keep the job waiting.
+      return process.exit(code);
     }
     case 'config-doc':
       process.stdout.write(configMarkdown());

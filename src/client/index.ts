@@ -132,6 +132,74 @@ export interface CreateKeyRequest {
   ExpiresAt?: string;
 }
 
+/** An address as the messages API shows it. */
+export interface MessageAddress {
+  Name: string;
+  Address: string;
+}
+
+/** A stored message as GET /api/v1/messages lists it (Mailpit's summary plus Mailroom's envelope). */
+export interface MessageSummary {
+  ID: string;
+  MessageID: string;
+  Read: boolean;
+  From: MessageAddress | null;
+  To: MessageAddress[];
+  Cc: MessageAddress[];
+  Bcc: MessageAddress[];
+  ReplyTo: MessageAddress[];
+  Subject: string;
+  Created: string;
+  Username: string;
+  Tags: string[];
+  Size: number;
+  Attachments: number;
+  Snippet: string;
+  Envelope: {
+    MailFrom: string;
+    RcptTo: string[];
+    ClientIP: string;
+    ClientPort: number;
+    Helo: string;
+    TLS: { Protocol: string; Cipher: string } | null;
+    AuthUser: string | null;
+    Listener: string;
+    ReceivedAt: string;
+    SessionID: string;
+  };
+  ParseState: 'pending' | 'parsed' | 'failed';
+  ParseError: string | null;
+}
+
+/** What a wait answers: the message, and its cursor for the next wait's `after`. */
+export interface WaitResult {
+  Cursor: string;
+  Message: MessageSummary;
+}
+
+export interface WaitOptions {
+  /** Milliseconds, or a duration with a unit ('500ms', '30s', '2m'); 30 seconds by default. */
+  timeout?: number | string;
+  /**
+   * Only messages stored after this cursor (from waitCursor() or an earlier wait), oldest first;
+   * without it, the newest matching message.
+   */
+  after?: string;
+  /** IANA time zone for before: and after: dates in the search. */
+  tz?: string;
+  signal?: AbortSignal;
+}
+
+/** One request waits at most this long; a longer wait is several, so no proxy or fetch timeout cuts it. */
+const WAIT_SLICE_MS = 60_000;
+
+function durationMs(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value.trim());
+  if (!m) throw new TypeError(`timeout "${value}" is not a duration such as 500ms, 30s or 2m`);
+  return Math.round(Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[m[2]!]!);
+}
+
 export interface ClientOptions {
   /** A bearer token (--http-tokens), or a stored API key (mr_…). */
   token?: string;
@@ -241,6 +309,34 @@ export class MailroomClient {
     await this.request('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
   }
 
+  /**
+   * Waits for a (parsed) message matching a Mailpit-syntax search ('' matches any), resolving at
+   * once if one is there. Rejects with a MailroomError of status 408 when none arrived in time.
+   * Give each wait the Cursor of the one before (or of waitCursor()) to see each message once.
+   */
+  async waitFor(query: string, options: WaitOptions = {}): Promise<WaitResult> {
+    const deadline = Date.now() + durationMs(options.timeout ?? 30_000);
+    for (;;) {
+      const left = Math.max(0, deadline - Date.now());
+      const slice = Math.min(left, WAIT_SLICE_MS);
+      const params = new URLSearchParams({ query, timeout: `${slice}ms` });
+      if (options.after !== undefined) params.set('after', options.after);
+      if (options.tz !== undefined) params.set('tz', options.tz);
+      try {
+        return await this.request<WaitResult>('GET', `/api/v1/wait?${params}`, undefined, {}, options.signal);
+      } catch (err) {
+        // Only a slice ran out: the next one carries on with the same cursor.
+        if (err instanceof MailroomError && err.status === 408 && slice < left) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** The cursor of the newest stored message: waitFor(…, { after }) then sees only later mail. */
+  async waitCursor(): Promise<string> {
+    return (await this.request<{ Cursor: string }>('GET', '/api/v1/wait/cursor')).Cursor;
+  }
+
   private sendHeaders(options: SendOptions): Record<string, string> {
     return {
       ...(options.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : {}),
@@ -253,6 +349,7 @@ export class MailroomClient {
     path: string,
     body?: unknown,
     extra: Record<string, string> = {},
+    signal?: AbortSignal,
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json', ...extra };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -266,6 +363,7 @@ export class MailroomClient {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { signal } : {}),
     });
     const text = await res.text();
     if (!res.ok) {

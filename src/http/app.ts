@@ -10,11 +10,14 @@ import { limitBody } from './middleware/body-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import { actionRoutes } from './routes/actions/routes.ts';
+import { chaosRoutes } from './routes/chaos/routes.ts';
 import { healthRoutes } from './routes/health/routes.ts';
 import { attachmentDownloadRoutes } from './routes/inbound-attachments/routes.ts';
 import { inboundRouteRoutes } from './routes/inbound-routes/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
 import { apiKeyRoutes } from './routes/keys/routes.ts';
+import { checkRoutes } from './routes/message/checks.ts';
+import { releaseRoutes } from './routes/message/release.ts';
 import { messageRoutes } from './routes/message/routes.ts';
 import { messagesRoutes } from './routes/messages/routes.ts';
 import { queueRoutes } from './routes/queue/routes.ts';
@@ -27,6 +30,7 @@ import { ticketRoutes } from './routes/tickets/routes.ts';
 import { trackingRoutes } from './routes/tracking/routes.ts';
 import { uiRoutes } from './routes/ui/routes.ts';
 import { viewRoutes } from './routes/view/routes.ts';
+import { waitRoutes } from './routes/wait/routes.ts';
 import { webhookEndpointRoutes } from './routes/webhooks/routes.ts';
 
 export type { AppEnv, HttpDeps } from './deps.ts';
@@ -51,9 +55,13 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
 
   app.route('/api/v1', messagesRoutes(deps, counters));
   app.route('/api/v1', messageRoutes(deps));
+  app.route('/api/v1', checkRoutes(deps));
+  app.route('/api/v1', releaseRoutes({ releaser: deps.releaser ?? null, storage: deps.storage }));
+  app.route('/api/v1', chaosRoutes({ chaos: deps.chaos ?? null }));
   app.route('/api/v1', tagRoutes(deps));
   app.route('/api/v1', infoRoutes(deps, counters));
   app.route('/api/v1', sendRoutes(deps.send));
+  app.route('/api/v1', waitRoutes(deps));
   app.route('/api/v1', suppressionRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
   app.route(
     '/api/v1',

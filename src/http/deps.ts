@@ -3,10 +3,13 @@
 import type { Config } from '../config/schema.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { MimeParser } from '../mime/types.ts';
+import type { AddressResolver } from '../net/safe-lookup.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { Releaser } from '../outbound/release.ts';
 import type { SendServiceDeps } from '../outbound/send-service.ts';
 import type { RouteBook } from '../routing/route-book.ts';
+import type { Chaos } from '../smtp/chaos.ts';
 import type { Storage } from '../storage/ports.ts';
 import type { TicketServices } from '../tickets/setup.ts';
 import type { AccessPolicy, AccessVariables } from './middleware/access.ts';
@@ -30,6 +33,12 @@ export interface HttpDeps {
   routes: RouteBook;
   /** What POST /api/v1/send composes and queues with. */
   send: SendServiceDeps;
+  /** DNS for the link check (tests inject a fake zone); the system's resolver when absent. */
+  linkResolver?: AddressResolver;
+  /** Chaos testing of this process's SMTP listeners (/api/v1/chaos); absent or null when off. */
+  chaos?: Chaos | null;
+  /** Sends stored messages on to the release server (/api/v1/message/{ID}/release); null when off. */
+  releaser?: Releaser | null;
   /** True once the process has finished starting (and is not shutting down). */
   ready: () => boolean;
   version: string;

@@ -19,6 +19,8 @@ export const PROBLEMS = {
   conflict: { status: 409, title: 'The resource is not in a state that allows this' },
   'idempotency-conflict': { status: 409, title: 'The idempotency key was used for another request' },
   'not-ready': { status: 503, title: 'The service is not ready' },
+  'wait-timeout': { status: 408, title: 'No matching message arrived in time' },
+  'too-many-waiters': { status: 503, title: 'Too many requests are waiting already' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

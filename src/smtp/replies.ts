@@ -106,6 +106,21 @@ export const REPLIES = {
   // 538 5.7.11 = encryption required for requested authentication mechanism (RFC 4954 §6, RFC 5248).
   'tls-required-for-auth': { code: 538, enhanced: '5.7.11', text: 'Issue STARTTLS before AUTH' },
 
+  // --- chaos (testing tools, ./chaos.ts): failures on purpose. The trigger's code replaces these
+  // codes and the enhanced code's class follows it (chaosReply). ---
+  // X.3.2 = system not accepting network messages (RFC 3463 §3.4): refused before the greeting.
+  'chaos-connect': { code: 421, enhanced: '4.3.2', text: 'Simulated failure at connect (chaos testing)' },
+  // 535 5.7.8 = authentication credentials invalid (RFC 4954 §6), Mailpit's default here.
+  'chaos-auth': { code: 535, enhanced: '5.7.8', text: 'Simulated authentication failure (chaos testing)' },
+  // X.3.0 = other or undefined mail system status (RFC 3463 §3.4): nothing wrong with the address or content.
+  'chaos-mail-from': { code: 451, enhanced: '4.3.0', text: 'Simulated sender failure (chaos testing)' },
+  'chaos-rcpt-to': { code: 451, enhanced: '4.3.0', text: 'Simulated recipient failure (chaos testing)' },
+  'chaos-data': {
+    code: 451,
+    enhanced: '4.3.0',
+    text: 'Simulated failure after DATA (chaos testing); the message was not stored',
+  },
+
   // --- local failures: always temporary so the client retries (RFC 5321 §4.2.1) ---
   // 451 4.3.0 = local error in processing; a hook that threw or timed out lands here.
   'hook-failed': { code: 451, enhanced: '4.3.0', text: 'Temporary local problem, try again later' },
@@ -123,6 +138,17 @@ export function replyText(reason: ReplyReason, suffix = ''): string {
 /** An error that smtp-server turns into this reply (it reads `responseCode` and `message`). */
 export function replyError(reason: ReplyReason): Error & { responseCode: number } {
   return Object.assign(new Error(replyText(reason)), { responseCode: REPLIES[reason].code });
+}
+
+export type ChaosReason = Extract<ReplyReason, `chaos-${string}`>;
+
+/** A chaos failure's reply with the trigger's code: the table's subject and detail, the code's class. */
+export function chaosReply(reason: ChaosReason, code: number): Reply {
+  const base: Reply = REPLIES[reason];
+  if (code === base.code) return base;
+  // X.7.8 goes with 535 only (RFC 4954 §6); any other AUTH refusal is X.7.0, as 454 4.7.0 is.
+  const detail = reason === 'chaos-auth' ? '7.0' : base.enhanced.slice(2);
+  return { code, enhanced: `${Math.floor(code / 100)}.${detail}`, text: base.text };
 }
 
 /** Matches a reply text that already starts with an enhanced code (see session's send filter). */

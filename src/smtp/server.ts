@@ -13,7 +13,9 @@ import type { Spool } from '../ingest/spool.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { type AuthUsers, loadAuthFile } from './auth-file.ts';
+import type { Chaos } from './chaos.ts';
 import { ConnectionCounter } from './connection-counter.ts';
+import { createChaosHook } from './hooks/chaos.ts';
 import { createHooks, type Hooks } from './hooks/index.ts';
 import type { RecipientCheck } from './hooks/rcpt-to.ts';
 import { MAX_AUTH_LINE } from './line-guard.ts';
@@ -41,6 +43,8 @@ export interface SmtpDeps {
   recipients?: RecipientCheck;
   /** Queues authenticated users' mail for delivery; absent when mail is captured. */
   submit?: SessionContext['submit'];
+  /** Chaos testing (--chaos, /api/v1/chaos): failures on purpose; absent or null when off. */
+  chaos?: Chaos | null;
 }
 
 /** How long close() lets sessions finish after their 421 before destroying the sockets. */
@@ -122,7 +126,12 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
   const { config, logger } = deps;
   const users: AuthUsers | null = config.smtpAuthFile ? await loadAuthFile(config.smtpAuthFile) : null;
   const authEnabled = users !== null || config.smtpAuthAcceptAny;
-  const hooks = createHooks(config, users, deps.hooks, deps.recipients);
+  const hooks = createHooks(
+    config,
+    users,
+    { chaos: createChaosHook(deps.chaos ?? null), ...deps.hooks },
+    deps.recipients,
+  );
   const sessions = new Map<string, SmtpSession>();
   const counter = new ConnectionCounter();
   const secureContext = tls.createSecureContext({ key: deps.tls.key, cert: deps.tls.cert });

@@ -17,6 +17,7 @@ import type { Envelope, Listener } from '../domain/message.ts';
 import type { Spool } from '../ingest/spool.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { ChaosStage } from './chaos.ts';
 import { type CollectedData, collectData } from './data-collector.ts';
 import { runHook } from './hook-runner.ts';
 import type { Hooks } from './hooks/index.ts';
@@ -132,6 +133,9 @@ export class SmtpSession {
   }
 
   async handleConnect(cb: Callback): Promise<void> {
+    const chaos = await this.chaos('connect');
+    if (chaos === 'dropped') return;
+    if (chaos) return cb(this.refuse('connect', chaos));
     const verdict = await this.runHook('connect', 'hook-failed', () =>
       this.ctx.hooks.connect({ ...this.facts(), ...this.counts }),
     );
@@ -157,6 +161,12 @@ export class SmtpSession {
     cb: (e: Error | null, r?: SMTPServerAuthenticationResponse) => void,
   ): Promise<void> {
     const username = auth.username ?? '';
+    const chaos = await this.chaos('auth');
+    if (chaos === 'dropped') return;
+    if (chaos) {
+      const err = this.refuse('auth', chaos);
+      return cb(null, { user: undefined, message: err.message, responseCode: err.responseCode });
+    }
     const verdict = await this.runHook('auth', 'auth-temporary-failure', () =>
       this.ctx.hooks.auth({ ...this.facts(), method: auth.method, username, password: auth.password ?? '' }),
     );
@@ -184,6 +194,9 @@ export class SmtpSession {
   }
 
   async handleMailFrom(address: SMTPServerAddress, s: SMTPServerSession, cb: Callback): Promise<void> {
+    const chaos = await this.chaos('mail-from');
+    if (chaos === 'dropped') return;
+    if (chaos) return cb(this.refuse('mail-from', chaos));
     const input = {
       ...this.facts(),
       address: address.address,
@@ -196,6 +209,9 @@ export class SmtpSession {
   }
 
   async handleRcptTo(address: SMTPServerAddress, s: SMTPServerSession, cb: Callback): Promise<void> {
+    const chaos = await this.chaos('rcpt-to');
+    if (chaos === 'dropped') return;
+    if (chaos) return cb(this.refuse('rcpt-to', chaos));
     const accepted = s.envelope.rcptTo.map((r) => r.address);
     const input = {
       ...this.facts(),
@@ -252,6 +268,14 @@ export class SmtpSession {
       receivedAt: new Date().toISOString(),
       sessionId: this.id,
     };
+    const chaos = await this.chaos('data');
+    if (chaos === 'dropped') return replyError('hook-failed');
+    if (chaos) return this.refuse('data', chaos);
+    // A client that left, or was told 421, while its reply was held never saw a 250: keep nothing.
+    if (this.ended || this.closing) {
+      this.log.info('smtp client gone before the reply to DATA; nothing stored');
+      return replyError('hook-failed');
+    }
     const input = { ...this.facts(), envelope, raw, scan: data.scan, sizeExceeded: data.sizeExceeded };
     const verdict = await this.runHook('data', 'hook-failed', () => this.ctx.hooks.data(input));
     if (verdict.kind !== 'accept') return this.refuse('data', verdict);
@@ -282,17 +306,31 @@ export class SmtpSession {
     }
   }
 
-  private refuse(stage: string, verdict: Refusal): Error {
+  private refuse(stage: string, verdict: Refusal): Error & { responseCode: number } {
     this.ctx.metrics.messagesRejected.inc({ stage, reason: verdict.reason });
     this.log.info({ stage, reason: verdict.reason, verdict: verdict.kind }, 'smtp rejected');
     if (verdict.reply) {
       // RFC 3463: X.7.1 = delivery not authorized, message refused; the class follows the code.
-      const enhanced = `${Math.floor(verdict.reply.code / 100)}.7.1`;
+      const enhanced = verdict.reply.enhanced ?? `${Math.floor(verdict.reply.code / 100)}.7.1`;
       return Object.assign(new Error(`${enhanced} ${verdict.reply.text}`), {
         responseCode: verdict.reply.code,
       });
     }
     return replyError(verdict.reason);
+  }
+
+  /**
+   * Chaos testing, before the stage's own hook and outside the command deadline: a refusal to
+   * answer with, 'dropped' when it closed the connection without a reply, or null to go on.
+   */
+  private async chaos(stage: ChaosStage): Promise<Refusal | 'dropped' | null> {
+    const verdict = await this.ctx.hooks.chaos({ ...this.facts(), stage, outbound: this.outbound });
+    if (verdict.kind === 'accept') return null;
+    if (verdict.kind !== 'drop') return verdict;
+    this.ctx.metrics.messagesRejected.inc({ stage, reason: `chaos-${stage}` });
+    this.log.info({ stage, reason: 'chaos' }, 'smtp closing the connection without a reply');
+    this.destroy();
+    return 'dropped';
   }
 
   private runHook(

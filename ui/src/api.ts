@@ -3,9 +3,13 @@
 import type {
   ActionJob,
   Desk,
+  ExtractResult,
   HeldMessage,
+  HtmlCheckResult,
   InboundRoute,
+  LinkCheckResult,
   ListResponse,
+  ListUnsubscribeCheck,
   Message,
   MessageRouting,
   Outbound,
@@ -136,6 +140,28 @@ export async function testRoutes(messageId: string, signal?: AbortSignal): Promi
 
 export function getSpamCheck(id: string, signal?: AbortSignal): Promise<SpamResult> {
   return json<SpamResult>(`/api/v1/message/${enc(id)}/sa-check`, { signal });
+}
+
+/** The links of a message and its likely one-time codes. */
+export function getExtract(id: string, signal?: AbortSignal): Promise<ExtractResult> {
+  return json<ExtractResult>(`/api/v1/message/${enc(id)}/extract`, { signal });
+}
+
+/** The status of each web link; the server checks each through its address policy. */
+export function getLinkCheck(id: string, follow: boolean, signal?: AbortSignal): Promise<LinkCheckResult> {
+  return json<LinkCheckResult>(`/api/v1/message/${enc(id)}/link-check${follow ? '?follow=true' : ''}`, {
+    signal,
+  });
+}
+
+/** HTML and CSS support in mail programs, from caniemail's tables (400 without an HTML part). */
+export function getHtmlCheck(id: string, signal?: AbortSignal): Promise<HtmlCheckResult> {
+  return json<HtmlCheckResult>(`/api/v1/message/${enc(id)}/html-check`, { signal });
+}
+
+/** The List-Unsubscribe and one-click unsubscribe fields, checked. */
+export function getListUnsubscribe(id: string, signal?: AbortSignal): Promise<ListUnsubscribeCheck> {
+  return json<ListUnsubscribeCheck>(`/api/v1/message/${enc(id)}/list-unsubscribe`, { signal });
 }
 
 export function getTags(): Promise<string[]> {

@@ -304,3 +304,108 @@ export interface TicketPatch {
   Assignee?: string | null;
   Tags?: string[];
 }
+
+/** GET /api/v1/message/{ID}/extract: the links of a message and its likely one-time codes. */
+export interface ExtractResult {
+  Links: ExtractedLink[];
+  Codes: ExtractedCode[];
+  Truncated: boolean;
+}
+
+export interface ExtractedLink {
+  URL: string;
+  Text: string;
+  Context: string;
+  Kind: 'link' | 'image' | 'stylesheet';
+  Scheme: string;
+  Sources: ('html' | 'text')[];
+  Count: number;
+  Target: string | null;
+}
+
+export interface ExtractedCode {
+  Code: string;
+  Kind: 'numeric' | 'alphanumeric';
+  Score: number;
+  Context: string;
+  Sources: ('subject' | 'text' | 'html')[];
+  Reasons: string[];
+}
+
+/** GET /api/v1/message/{ID}/link-check (Mailpit's shape plus Blocked, Redirects, Location). */
+export interface LinkCheckResult {
+  Errors: number;
+  Links: LinkStatus[];
+}
+
+export interface LinkStatus {
+  URL: string;
+  StatusCode: number;
+  Status: string;
+  Blocked: boolean;
+  Redirects: { URL: string; StatusCode: number }[];
+  Location: string | null;
+}
+
+/** GET /api/v1/message/{ID}/html-check (Mailpit's shape plus Families, Truncated, DataDate). */
+export interface HtmlCheckResult {
+  Platforms: Record<string, string[]>;
+  Total: { Nodes: number; Tests: number; Supported: number; Partial: number; Unsupported: number };
+  Warnings: HtmlCheckWarning[];
+  Families: HtmlCheckFamily[];
+  Truncated: boolean;
+  DataDate: string;
+}
+
+export type ClientSupport = 'yes' | 'no' | 'partial' | 'unknown';
+
+export interface HtmlCheckWarning {
+  Slug: string;
+  Title: string;
+  Description: string;
+  URL: string;
+  Category: string;
+  Tags: string[];
+  Keywords: string;
+  NotesByNumber: Record<string, string>;
+  Results: {
+    Name: string;
+    Family: string;
+    Platform: string;
+    Version: string;
+    Support: ClientSupport;
+    NoteNumber: string;
+    NoteNumbers: string[];
+  }[];
+  Score: { Found: number; Supported: number; Partial: number; Unsupported: number };
+}
+
+export interface HtmlCheckFamily {
+  Family: string;
+  Name: string;
+  Clients: string[];
+  Score: number;
+  Supported: number;
+  Partial: number;
+  Unsupported: number;
+  Coverage: number;
+  PartialFeatures: number;
+  UnsupportedFeatures: number;
+}
+
+/** GET /api/v1/message/{ID}/list-unsubscribe (RFC 2369, RFC 8058). */
+export interface ListUnsubscribeCheck {
+  Present: boolean;
+  Header: string;
+  Post: string;
+  URIs: {
+    URI: string;
+    Scheme: string;
+    Valid: boolean;
+    Mailto: { Address: string; Subject: string; Body: string } | null;
+  }[];
+  OneClick: boolean;
+  DKIM: { Signatures: number; CoveringDomains: string[] };
+  Errors: string[];
+  Warnings: string[];
+}

@@ -4,6 +4,7 @@
 // serves its own).
 import { z } from 'zod';
 import { actionJobId, actionJobShape, messageRouting } from '../routes/actions/schema.ts';
+import { chaosBody, chaosTriggers } from '../routes/chaos/schema.ts';
 import {
   routeBody,
   routeId,
@@ -13,6 +14,14 @@ import {
   routeTestResult,
 } from '../routes/inbound-routes/schema.ts';
 import { apiKey, createdKey, keyBody, keyList, keyListQuery, keyParam } from '../routes/keys/schema.ts';
+import {
+  extractResult,
+  htmlCheckResult,
+  linkCheckQuery,
+  linkCheckResult,
+  listUnsubscribeResult,
+} from '../routes/message/checks-schema.ts';
+import { releaseBody, releaseResult } from '../routes/message/release.ts';
 import { partIdParam } from '../routes/message/schema.ts';
 import {
   deleteBody,
@@ -63,6 +72,7 @@ import {
   ticketWithEntries,
 } from '../routes/tickets/schema.ts';
 import { viewQuery } from '../routes/view/schema.ts';
+import { cursorResult, waitQuery, waitResult } from '../routes/wait/schema.ts';
 import { enableEndpointBody, webhookEndpointList, webhookEndpointShape } from '../routes/webhooks/schema.ts';
 import * as shapes from './shapes.ts';
 
@@ -147,6 +157,29 @@ export const OPERATIONS: Operation[] = [
     tag: 'messages',
     query: deleteSearchQuery,
     responses: { 200: ok, 400: bad },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/wait',
+    operationId: 'WaitForMessage',
+    summary:
+      'Wait (long poll) for a parsed message matching a search: at once if one is there, else when one arrives; 408 when none did in time',
+    tag: 'testing',
+    query: waitQuery,
+    responses: {
+      200: json(waitResult, 'The matching message and its cursor'),
+      400: bad,
+      408: problem('No matching message arrived before the timeout'),
+      503: problem('Too many requests are waiting already (Retry-After), or the server is shutting down'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/wait/cursor',
+    operationId: 'WaitCursor',
+    summary: 'The cursor of the newest stored message: wait after it to see only mail that arrives later',
+    tag: 'testing',
+    responses: { 200: json(cursorResult, 'The cursor') },
   },
   {
     method: 'post',
@@ -684,6 +717,107 @@ export const OPERATIONS: Operation[] = [
     responses: {
       200: json(shapes.spamResult, "The score and the rules that fired; a checker's failure is in Error"),
       404: problem('No such message, or no spam checker configured'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/extract',
+    operationId: 'ExtractMessage',
+    summary:
+      "The message's links (HTML and text, each once, with their text) and likely one-time codes, best first",
+    tag: 'checks',
+    path_params: ID,
+    responses: {
+      200: json(extractResult, 'Links and codes'),
+      400: problem('The message could not be parsed'),
+      404: notFound,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/html-check',
+    operationId: 'HTMLCheck',
+    summary:
+      "HTML and CSS features the message uses that mail programs support partly or not at all (caniemail's tables), with scores per client family",
+    tag: 'checks',
+    path_params: ID,
+    responses: {
+      200: json(htmlCheckResult, "Mailpit's HTMLCheckResponse plus Families, Truncated and DataDate"),
+      400: problem('The message has no HTML part, or could not be parsed'),
+      404: notFound,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/link-check',
+    operationId: 'LinkCheck',
+    summary:
+      'The HTTP status of each web link (HEAD, then GET), through the address policy of webhooks: internal addresses are refused unless --webhook-allow names them',
+    tag: 'checks',
+    path_params: ID,
+    query: linkCheckQuery,
+    responses: {
+      200: json(linkCheckResult, "Mailpit's LinkCheckResponse plus Blocked, Redirects and Location per link"),
+      400: problem('The query is not valid, or the message could not be parsed'),
+      404: notFound,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/message/{ID}/list-unsubscribe',
+    operationId: 'ListUnsubscribeCheck',
+    summary:
+      'List-Unsubscribe and one-click unsubscribe (RFC 2369, RFC 8058): the URIs, whether one-click is declared, DKIM coverage, errors and warnings',
+    tag: 'checks',
+    path_params: ID,
+    responses: { 200: json(listUnsubscribeResult, 'The check; nothing is fetched or posted'), 404: notFound },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/message/{ID}/release',
+    operationId: 'ReleaseMessage',
+    summary:
+      'Send the message on to the release server (--release-host) for these recipients; recorded as a release event in its routing history',
+    tag: 'message',
+    path_params: ID,
+    body: releaseBody,
+    responses: {
+      200: {
+        description:
+          'Every recipient took it: `ok` as Mailpit says it, or the details with Accept: application/json',
+        content: { 'text/plain': z.literal('ok'), 'application/json': releaseResult },
+      },
+      400: problem(
+        'The request is not valid, or a recipient is not an address or not allowed (nothing was sent)',
+      ),
+      404: notFound,
+      409: problem('Release is not configured (--release-host)'),
+      502: problem('The release server refused the message for some recipient, or could not be reached'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/chaos',
+    operationId: 'GetChaos',
+    summary:
+      "The chaos triggers of this node's SMTP listeners (Mailpit's shape plus Connect, Data, latency and disconnect)",
+    tag: 'testing',
+    responses: {
+      200: json(chaosTriggers, 'Every trigger'),
+      409: problem('Chaos is not enabled on this node (--chaos-enabled, --chaos, smtp role)'),
+    },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/chaos',
+    operationId: 'SetChaos',
+    summary: 'Replace the chaos triggers; a trigger left out is off, and {} turns chaos off',
+    tag: 'testing',
+    body: chaosBody,
+    responses: {
+      200: json(chaosTriggers, 'Every trigger, as now in force'),
+      400: bad,
+      409: problem('Chaos is not enabled on this node (--chaos-enabled, --chaos, smtp role)'),
     },
   },
   {

@@ -2,6 +2,7 @@
 import type { Config } from '../../config/schema.ts';
 import type { AuthUsers } from '../auth-file.ts';
 import { type AuthHook, createAuthHook } from './auth.ts';
+import { type ChaosHook, createChaosHook } from './chaos.ts';
 import { type ConnectHook, createConnectHook } from './connect.ts';
 import { createDataHook, type DataHook } from './data.ts';
 import { createMailFromHook, type MailFromHook } from './mail-from.ts';
@@ -13,6 +14,8 @@ export interface Hooks {
   mailFrom: MailFromHook;
   rcptTo: RcptToHook;
   data: DataHook;
+  /** Chaos testing, before each stage's own hook; never fails anything unless chaos is configured. */
+  chaos: ChaosHook;
 }
 
 export function createHooks(
@@ -27,6 +30,7 @@ export function createHooks(
     mailFrom: createMailFromHook((user) => users?.senderDomains(user) ?? []),
     rcptTo: createRcptToHook(config, recipients),
     data: createDataHook(config),
+    chaos: createChaosHook(null),
     ...overrides,
   };
 }

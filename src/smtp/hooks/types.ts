@@ -6,8 +6,11 @@ import type { ReplyReason } from '../replies.ts';
 export type Refusal = {
   kind: 'reject' | 'defer';
   reason: ReplyReason;
-  /** A reply of the user's own (a route's reject), in place of the table's for `reason`. */
-  reply?: { code: number; text: string };
+  /**
+   * A reply of the user's own (a route's reject, a chaos trigger's code), in place of the table's
+   * for `reason`; without `enhanced`, X.7.1 in the class of the code.
+   */
+  reply?: { code: number; text: string; enhanced?: string };
 };
 export type Verdict = { kind: 'accept' } | Refusal;
 

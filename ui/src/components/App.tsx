@@ -12,7 +12,7 @@ import { applyTheme, loadTheme, type ThemePref, toggledTheme } from '../theme.ts
 import type { LiveEvent, Message, Summary, WebUiConfig } from '../types.ts';
 import { ListToolbar } from './ListToolbar.tsx';
 import { type ListHandle, MessageList } from './MessageList.tsx';
-import { MessageView, TAB_ORDER, type TabId } from './MessageView.tsx';
+import { MessageView, needsHtml, TAB_ORDER, type TabId } from './MessageView.tsx';
 import { ConfirmDialog, ShortcutsDialog } from './Modal.tsx';
 import { Sidebar, tagQuery } from './Sidebar.tsx';
 import { Toasts, toast } from './Toasts.tsx';
@@ -485,7 +485,7 @@ export function App() {
 
   const switchTab = (dir: 1 | -1) => {
     const msg = openMsg.current;
-    const avail = TAB_ORDER.filter((t) => (t === 'html' || t === 'source' ? !!msg?.HTML : true));
+    const avail = TAB_ORDER.filter((t) => (needsHtml(t) ? !!msg?.HTML : true));
     const at = Math.max(0, avail.indexOf(tab));
     const next = avail[(at + dir + avail.length) % avail.length];
     if (next) setTab(next);

@@ -20,7 +20,9 @@ import { TagEditor } from './TagEditor.tsx';
 import { AttachmentsTab } from './tabs/AttachmentsTab.tsx';
 import { EnvelopeTab } from './tabs/EnvelopeTab.tsx';
 import { HeadersTab } from './tabs/HeadersTab.tsx';
+import { HtmlCheckTab } from './tabs/HtmlCheckTab.tsx';
 import { HtmlTab, type PreviewWidth } from './tabs/HtmlTab.tsx';
+import { LinksTab } from './tabs/LinksTab.tsx';
 import { RawTab } from './tabs/RawTab.tsx';
 import { RoutingTab } from './tabs/RoutingTab.tsx';
 import { SourceTab } from './tabs/SourceTab.tsx';
@@ -37,7 +39,9 @@ export type TabId =
   | 'attachments'
   | 'envelope'
   | 'routing'
-  | 'spam';
+  | 'spam'
+  | 'links'
+  | 'htmlcheck';
 
 export const TAB_ORDER: TabId[] = [
   'html',
@@ -48,6 +52,8 @@ export const TAB_ORDER: TabId[] = [
   'attachments',
   'envelope',
   'routing',
+  'links',
+  'htmlcheck',
   'spam',
 ];
 
@@ -61,12 +67,17 @@ const TAB_LABEL: Record<TabId, string> = {
   envelope: 'Envelope',
   routing: 'Routing',
   spam: 'Spam',
+  links: 'Links',
+  htmlcheck: 'HTML check',
 };
+
+/** Tabs that show the message's HTML part, disabled when it has none. */
+export const needsHtml = (t: TabId) => t === 'html' || t === 'source' || t === 'htmlcheck';
 
 /** Tabs that have something to show for this message. */
 export function availableTabs(msg: Message | null): TabId[] {
   if (!msg) return TAB_ORDER;
-  return TAB_ORDER.filter((t) => (t === 'html' || t === 'source' ? msg.HTML !== '' : true));
+  return TAB_ORDER.filter((t) => (needsHtml(t) ? msg.HTML !== '' : true));
 }
 
 /** The tab to show: the one asked for when available, else HTML, else Text. */
@@ -276,6 +287,12 @@ function Loaded({ msg, p }: { msg: Message; p: Props }) {
       break;
     case 'spam':
       panel = <SpamTab id={msg.ID} config={p.webui} />;
+      break;
+    case 'links':
+      panel = <LinksTab id={msg.ID} />;
+      break;
+    case 'htmlcheck':
+      panel = <HtmlCheckTab id={msg.ID} />;
       break;
   }
 

@@ -41,7 +41,7 @@ export const messageRouting = z.object({
       Type: z
         .string()
         .describe(
-          'route:matched, route:timed-out, route:skipped, action:succeeded, action:failed, webhook:disabled',
+          'route:matched, route:timed-out, route:skipped, action:succeeded, action:failed, webhook:disabled, release:succeeded, release:failed',
         ),
       RouteID: z.string().nullable(),
       Data: z.record(z.string(), z.unknown()),

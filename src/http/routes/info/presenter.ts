@@ -39,17 +39,19 @@ export interface InfoInput {
 export function presentWebUi(config: Config) {
   return {
     Label: config.uiLabel,
+    // Release (POST /api/v1/message/{ID}/release): on with --release-host; Message-IDs are kept.
     MessageRelay: {
-      Enabled: false,
-      SMTPServer: '',
-      ReturnPath: '',
-      AllowedRecipients: '',
-      BlockedRecipients: '',
-      OverrideFrom: '',
-      PreserveMessageIDs: false,
+      Enabled: config.releaseHost !== '',
+      SMTPServer: config.releaseHost,
+      ReturnPath: config.releaseFrom,
+      AllowedRecipients: config.releaseAllow.join(','),
+      BlockedRecipients: config.releaseBlock.join(','),
+      OverrideFrom: config.releaseFrom,
+      PreserveMessageIDs: config.releaseHost !== '',
     },
     SpamAssassin: config.spamassassin !== '' || config.rspamd !== '',
-    ChaosEnabled: false,
+    // The chaos API answers on a node with the smtp role (the triggers live with the listeners).
+    ChaosEnabled: (config.chaosEnabled || config.chaos !== '') && config.roles.includes('smtp'),
     DuplicatesIgnored: false,
     HideDeleteAllButton: false,
   };
