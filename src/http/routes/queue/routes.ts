@@ -60,8 +60,12 @@ export function queueRoutes(deps: QueueRouteDeps): Hono<AppEnv> {
 
   app.get('/outbound/:id', async (c) => {
     const id = c.req.param('id');
-    const [view, events] = await Promise.all([queue.get(id), queue.events(id)]);
+    // One after the other: on PostgreSQL two reads in parallel take two snapshots, and a delivery
+    // committed between them would show as delivered without its event. Read in this order, the
+    // events hold at least what the state says happened.
+    const view = await queue.get(id);
     if (!view) throw new HttpProblem('not-found', `There is no outbound message ${id}.`);
+    const events = await queue.events(id);
     return c.json({
       ID: view.id,
       MessageID: view.headerMessageId,
