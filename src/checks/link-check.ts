@@ -10,15 +10,9 @@
 // with an error get a GET whose body is never read. No cookies are kept or sent, credentials in a
 // URL are dropped, and each request gets a fresh connection (a pooled socket would skip the check).
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressPolicy } from '../net/address-policy.ts';
-import {
-  type AddressBlockedError,
-  type AddressResolver,
-  bareHost,
-  checkLiteralHost,
-  createSafeLookup,
-} from '../net/safe-lookup.ts';
+import { openGuardedRequest } from '../net/guarded-request.ts';
+import { type AddressBlockedError, type AddressResolver, checkLiteralHost } from '../net/safe-lookup.ts';
 
 export interface LinkCheckOptions {
   policy: AddressPolicy;
@@ -103,22 +97,15 @@ function request(target: URL, method: 'HEAD' | 'GET', opts: LinkCheckOptions): P
     );
     if (opts.signal?.aborted) return abort();
     opts.signal?.addEventListener('abort', abort, { once: true });
-    const options: https.RequestOptions = {
-      protocol: target.protocol,
-      hostname: bareHost(target.hostname),
-      port: target.port || undefined,
-      path: `${target.pathname}${target.search}`,
-      method,
-      // Only these: no Cookie, no Authorization, nothing that ties the request to anyone.
-      headers: { 'User-Agent': opts.userAgent, Accept: '*/*' },
-      agent: false,
-      lookup: createSafeLookup({ resolver: opts.resolver, policy: opts.policy }),
-    };
     try {
-      req =
-        target.protocol === 'https:'
-          ? https.request({ ...options, ...(opts.ca ? { ca: opts.ca } : {}) })
-          : http.request(options);
+      req = openGuardedRequest(target, {
+        method,
+        // Only these: no Cookie, no Authorization, nothing that ties the request to anyone.
+        headers: { 'User-Agent': opts.userAgent, Accept: '*/*' },
+        policy: opts.policy,
+        resolver: opts.resolver,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      });
     } catch (err) {
       finish({ error: err as NodeJS.ErrnoException });
       return;

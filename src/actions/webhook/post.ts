@@ -3,11 +3,11 @@
 // node:http/https are used rather than fetch because their `lookup` option lets the connection be
 // pinned to the addresses the address policy checked (see net/safe-lookup.ts). Redirects are never
 // followed: a receiver could otherwise answer 302 to an internal address and have us go there.
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { AddressPolicy } from '../../net/address-policy.ts';
-import { type AddressResolver, bareHost, checkLiteralHost, createSafeLookup } from '../../net/safe-lookup.ts';
+import { openGuardedRequest } from '../../net/guarded-request.ts';
+import { type AddressResolver, checkLiteralHost } from '../../net/safe-lookup.ts';
 import { signatureHeaders } from './sign.ts';
 
 export const DELIVERY_ID_HEADER = 'Mailroom-Delivery-Id';
@@ -145,7 +145,13 @@ function send(
     if (opts.signal?.aborted) return abort();
     opts.signal?.addEventListener('abort', abort, { once: true });
     try {
-      request = open(target, headers, opts);
+      request = openGuardedRequest(target, {
+        method: 'POST',
+        headers,
+        policy: opts.policy,
+        resolver: opts.resolver,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      });
     } catch (err) {
       // node:http validates headers as it builds the request (a CR or LF in a value, say).
       finish(codedError('EBADREQUEST', `the request could not be built: ${(err as Error).message}`));
@@ -201,22 +207,6 @@ function readCapped(
   });
   res.on('end', () => done());
   res.on('error', done);
-}
-
-function open(target: URL, headers: Record<string, string>, opts: WebhookOptions): http.ClientRequest {
-  const options: https.RequestOptions = {
-    protocol: target.protocol,
-    hostname: bareHost(target.hostname),
-    port: target.port || undefined,
-    path: `${target.pathname}${target.search}`,
-    method: 'POST',
-    headers,
-    // A fresh connection per attempt: a pooled socket would skip the lookup and its check.
-    agent: false,
-    lookup: createSafeLookup({ resolver: opts.resolver, policy: opts.policy }),
-  };
-  if (target.protocol === 'https:') return https.request({ ...options, ...(opts.ca ? { ca: opts.ca } : {}) });
-  return http.request(options);
 }
 
 function classify(exchange: Exchange, opts: WebhookOptions): Verdict {
