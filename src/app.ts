@@ -10,6 +10,7 @@ import { attachmentUrlsFromConfig } from './actions/webhook/attachment-url.ts';
 import { checkSecrets, checkWebhookSecrets } from './actions/webhook/secrets.ts';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import { InboxBook, InboxError } from './domain/inbox.ts';
 import type { Envelope } from './domain/message.ts';
 import { EventBus } from './events/bus.ts';
 import { createHttpApp } from './http/app.ts';
@@ -244,6 +245,16 @@ function anchorsOrConfigError(config: Config) {
   }
 }
 
+/** The inboxes of --inbox; a bad one stops start-up with a config error naming it. */
+export function inboxBookOf(config: Pick<Config, 'inbox'>): InboxBook {
+  try {
+    return InboxBook.parse(config.inbox);
+  } catch (err) {
+    if (err instanceof InboxError) throw new ConfigError(`--inbox: ${err.message}`);
+    throw err;
+  }
+}
+
 /** The --poll URLs as accounts; a bad one stops start-up with a config error naming it (no password). */
 function pollAccountsOf(config: Config) {
   try {
@@ -272,8 +283,9 @@ function startDelivery(
   metrics: Metrics,
   logger: Logger,
   runner: ParseRunner,
+  inboxes: InboxBook,
 ): { stop(): Promise<void> } {
-  const spool = new Spool({ storage, metrics, events });
+  const spool = new Spool({ storage, metrics, events, inboxes });
   spool.onCommitted = runner.offer.bind(runner);
   const worker = new DeliveryWorker({
     queue: storage.outbound,
@@ -335,6 +347,7 @@ export async function startMailroom(
   attachmentUrlsFromConfig(config);
   const pollAccounts = pollAccountsOf(config);
   const anchors = anchorsOrConfigError(config);
+  const inboxes = inboxBookOf(config);
   // Testing tools: chaos on the SMTP listeners, release to a real server; bad settings stop here.
   const chaos = chaosFromConfig(config);
   const releaseSettings = releaseFromConfig(config);
@@ -434,9 +447,9 @@ export async function startMailroom(
       const retention = new Retention({ storage, events, logger, config });
       retention.start();
       closers.unshift(() => retention.stop());
-      const delivery = startDelivery(config, storage, events, metrics, logger, runner);
+      const delivery = startDelivery(config, storage, events, metrics, logger, runner, inboxes);
       closers.unshift(() => delivery.stop());
-      const polled = new Spool({ storage, metrics, events });
+      const polled = new Spool({ storage, metrics, events, inboxes });
       polled.onCommitted = runner.offer.bind(runner);
       const pollers = startPollers(pollAccounts, {
         sink: createImportSink({
@@ -456,7 +469,7 @@ export async function startMailroom(
         secrets: config.srsSecret,
         now: Date.now,
       });
-      const spool = new Spool({ storage, metrics, events });
+      const spool = new Spool({ storage, metrics, events, inboxes });
       // In one process the runner gets each message's bytes straight from the spool.
       if (runner) spool.onCommitted = runner.offer.bind(runner);
       // With a transport that sends, authenticated users' mail is queued; otherwise captured.

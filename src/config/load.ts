@@ -125,7 +125,15 @@ export function parseFlags(argv: readonly string[]): { flags: Map<string, string
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     if (name !== 'config' && name !== 'help' && !byFlag.has(name))
       throw new ConfigError(`unknown option --${name}`);
-    if (eq !== -1) flags.set(name, arg.slice(eq + 1));
+    // A list given several times holds every value (`--inbox a --inbox b`), as if comma-joined.
+    const set = (value: string) => {
+      const before = flags.get(name);
+      flags.set(
+        name,
+        before !== undefined && byFlag.get(name)?.type === 'list' ? `${before},${value}` : value,
+      );
+    };
+    if (eq !== -1) set(arg.slice(eq + 1));
     else if (name === 'help' || byFlag.get(name)?.type === 'bool') {
       const next = argv[i + 1];
       if (next !== undefined && /^(true|false)$/i.test(next)) {
@@ -135,7 +143,7 @@ export function parseFlags(argv: readonly string[]): { flags: Map<string, string
     } else {
       const next = argv[i + 1];
       if (next === undefined) throw new ConfigError(`--${name} needs a value`);
-      flags.set(name, next);
+      set(next);
       i++;
     }
   }
@@ -232,7 +240,8 @@ export function configMarkdown(): string {
     '',
     'Precedence: command-line flag, then environment variable, then the JSON file named by `--config`',
     '(keys in flag or camelCase form), then the default. Sizes take KB/MB/GB suffixes, durations ms/s/m/h/d.',
-    'An invalid value stops start-up with a message naming the setting.',
+    'An invalid value stops start-up with a message naming the setting. A list is comma-separated;',
+    'a list flag given several times holds every value (`--inbox a --inbox b` is `--inbox a,b`).',
     '',
     '| flag | env var | type | default | meaning |',
     '|---|---|---|---|---|',

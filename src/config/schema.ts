@@ -337,6 +337,12 @@ export const SETTINGS = [
     doc: 'Keys (32+ characters each, the same on every node) that sign SRS addresses of forwarded mail; the first signs, all verify, so a key can be rotated. Forward actions fail without one.',
   },
   {
+    key: 'inbox',
+    type: 'list',
+    default: [],
+    doc: 'Separate inboxes: `team-a?users=alice&recipients=*@team-a.test&recipients=qa+a-*@example.com`. Mail from an SMTP user listed in `users` lands in that inbox; other mail in the first inbox with a matching recipient pattern, else in `default`. Those users (SMTP and --http-auth-file) and tokens written `<secret>@team-a` or `<secret>:read@team-a` see only that inbox. See docs/testing-tools.md.',
+  },
+  {
     key: 'desk',
     type: 'list',
     default: [],

@@ -22,6 +22,11 @@ export interface Envelope {
   receivedAt: string;
   /** The SMTP session id, for correlating logs. */
   sessionId: string;
+  /**
+   * The inbox the message was filed in when accepted (domain/inbox.ts); absent: the default one.
+   * Stored with the envelope, and indexed by the adapters as a column generated from it.
+   */
+  inbox?: string;
 }
 
 export interface Address {

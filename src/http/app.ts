@@ -14,6 +14,7 @@ import { chaosRoutes } from './routes/chaos/routes.ts';
 import { healthRoutes } from './routes/health/routes.ts';
 import { attachmentDownloadRoutes } from './routes/inbound-attachments/routes.ts';
 import { inboundRouteRoutes } from './routes/inbound-routes/routes.ts';
+import { inboxRoutes } from './routes/inboxes/routes.ts';
 import { infoRoutes } from './routes/info/routes.ts';
 import { apiKeyRoutes } from './routes/keys/routes.ts';
 import { checkRoutes } from './routes/message/checks.ts';
@@ -62,6 +63,7 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.route('/api/v1', infoRoutes(deps, counters));
   app.route('/api/v1', sendRoutes(deps.send));
   app.route('/api/v1', waitRoutes(deps));
+  app.route('/api/v1', inboxRoutes(deps));
   app.route('/api/v1', suppressionRoutes({ queue: deps.storage.outbound, now: deps.send.now }));
   app.route(
     '/api/v1',

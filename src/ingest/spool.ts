@@ -1,6 +1,7 @@
 // The door-facing side of the spool: a door hands over a complete message and its envelope and
 // gets the message id back only once the bytes are durably committed. Only then may it say 250.
 import { newMessageId } from '../domain/ids.ts';
+import type { InboxBook } from '../domain/inbox.ts';
 import type { Envelope } from '../domain/message.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -10,13 +11,21 @@ export class Spool {
   private readonly storage: Storage;
   private readonly metrics: Metrics;
   private readonly events: EventBus;
+  private readonly inboxes: InboxBook | null;
   /** Called with each committed message and its bytes, before the event is emitted (the parse runner). */
   onCommitted: ((id: string, raw: Uint8Array, envelope: Envelope) => void) | null = null;
 
-  constructor(deps: { storage: Storage; metrics: Metrics; events: EventBus }) {
+  constructor(deps: { storage: Storage; metrics: Metrics; events: EventBus; inboxes?: InboxBook }) {
     this.storage = deps.storage;
     this.metrics = deps.metrics;
     this.events = deps.events;
+    this.inboxes = deps.inboxes && deps.inboxes.inboxes.length > 0 ? deps.inboxes : null;
+  }
+
+  /** The envelope with the inbox the message is filed in (none when no inbox is configured: the default). */
+  private filed(envelope: Envelope): Envelope {
+    if (!this.inboxes || envelope.inbox !== undefined) return envelope;
+    return { ...envelope, inbox: this.inboxes.assign(envelope) };
   }
 
   /**
@@ -24,8 +33,9 @@ export class Spool {
    * `id` is given by a door that already named the message (captured outbound mail keeps its
    * outbound id); a message with that id already stored is refused.
    */
-  async accept(envelope: Envelope, raw: Uint8Array, id = newMessageId()): Promise<string> {
+  async accept(received: Envelope, raw: Uint8Array, id = newMessageId()): Promise<string> {
     const started = performance.now();
+    const envelope = this.filed(received);
     await this.storage.appendSpool([{ id, envelope, raw }]);
     // From here the message is stored: nothing below may turn its 250 into an error (the client
     // would send it again).
@@ -42,12 +52,13 @@ export class Spool {
    * ('duplicate': nothing stored).
    */
   async importPolled(
-    envelope: Envelope,
+    received: Envelope,
     raw: Uint8Array,
     keys: readonly string[],
     id = newMessageId(),
   ): Promise<'stored' | 'duplicate'> {
     const started = performance.now();
+    const envelope = this.filed(received);
     const outcome = await this.storage.inbound.importMessage(
       { id, envelope, raw },
       keys,

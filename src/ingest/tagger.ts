@@ -96,6 +96,7 @@ export class Tagger {
         inline: parsed.inline.length,
         receivedAt: envelope ? Date.parse(envelope.receivedAt) : Date.now(),
         size,
+        ...(envelope?.inbox ? { inbox: envelope.inbox } : {}),
       };
       for (const rule of this.rules) if (matchesSearch(rule.query, target)) tags.push(...rule.tags);
     }

@@ -21,6 +21,8 @@ export type SearchTerm =
   | { kind: 'header'; name: string; value: string }
   /** A tag, compared case-insensitively. */
   | { kind: 'tag'; name: string }
+  /** The inbox the message was filed in (domain/inbox.ts), by its exact lower-case name. */
+  | { kind: 'inbox'; name: string }
   | { kind: 'is'; state: 'read' | 'unread' | 'tagged' }
   | { kind: 'has'; what: 'attachment' | 'inline' }
   /** Received time (epoch ms): `after` means at or after `at`, `before` at or before. */
@@ -57,4 +59,9 @@ export interface SearchDocument {
   headers: string;
   /** Space-separated normalised tokens for the full-text index (subject, addresses, text, file names). */
   words: string;
+}
+
+/** `query` limited to one inbox: the inbox clause first, so every evaluator can use it to narrow. */
+export function withinInbox(query: SearchQuery | undefined, inbox: string): SearchQuery {
+  return { clauses: [{ negate: false, term: { kind: 'inbox', name: inbox } }, ...(query?.clauses ?? [])] };
 }

@@ -2,6 +2,7 @@
 // adapters give it (used for tag rules, which run on every message at ingest). The per-document
 // indexes (sorted distinct tokens, token positions, header lines) are built lazily, once per
 // SearchDocument, and reused by every rule that looks at the same message.
+import { DEFAULT_INBOX } from '../domain/inbox.ts';
 import type { SearchDocument, SearchField, SearchQuery, SearchTerm } from './ast.ts';
 import { normalize } from './text.ts';
 
@@ -18,6 +19,8 @@ export interface MatchTarget {
   receivedAt: number;
   /** Raw size in bytes. */
   size: number;
+  /** The inbox the message is filed in; absent: the default one (domain/inbox.ts). */
+  inbox?: string;
 }
 
 interface DocIndex {
@@ -141,6 +144,8 @@ function termMatches(term: SearchTerm, m: MatchTarget, index: () => DocIndex): b
       return term.op === 'after' ? m.receivedAt >= term.at : m.receivedAt <= term.at;
     case 'size':
       return term.op === 'larger' ? m.size > term.bytes : m.size < term.bytes;
+    case 'inbox':
+      return (m.inbox ?? DEFAULT_INBOX) === term.name;
   }
 }
 

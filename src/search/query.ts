@@ -56,7 +56,17 @@ const SIZE_UNITS = new Map<string, number>([
 /** An unquoted `name:` at the start of a word. */
 const PREFIX = /^([a-z][a-z-]*):/i;
 /** Prefixes that are not fields; any other `name:` is free text. */
-const OTHER_PREFIXES = new Set(['tag', 'is', 'has', 'after', 'before', 'larger', 'smaller', 'header']);
+const OTHER_PREFIXES = new Set([
+  'tag',
+  'inbox',
+  'is',
+  'has',
+  'after',
+  'before',
+  'larger',
+  'smaller',
+  'header',
+]);
 
 /** Splits on white space outside double quotes; quotes stay in the words (an open quote runs to the end). */
 function splitWords(input: string): string[] {
@@ -130,6 +140,8 @@ function prefixedTerm(prefix: string, value: string, word: string, ctx: Context)
       const name = normalize(value);
       return name === '' ? null : { kind: 'tag', name };
     }
+    case 'inbox':
+      return { kind: 'inbox', name: plain.toLowerCase() };
     case 'is': {
       const state = IS_STATES.get(plain.toLowerCase());
       return state ? { kind: 'is', state } : textTerm(word);
@@ -176,7 +188,7 @@ function parseWord(raw: string, ctx: Context): SearchClause | null {
 /**
  * Parses a Mailpit-syntax search. Words are split on white space outside double quotes; a leading
  * `-` or `!` negates a word. Prefixes (any case): to: from: cc: bcc: reply-to: addressed: subject:
- * message-id: (normalised substring), tag: (normalised name), is:read|unread|tagged,
+ * message-id: (normalised substring), tag: (normalised name), inbox: (a name), is:read|unread|tagged,
  * has:attachment(s)|inline(s), after: before: (dates, see dates.ts), larger: smaller: (sizes; an
  * unreadable size leaves the word as text), header:Name[:value]. Other words are free text.
  * A prefix with an empty value, and a word with no letters or digits, are dropped.
@@ -217,6 +229,8 @@ function termText(term: SearchTerm): string {
       return `header:${quote(term.value === '' ? term.name : `${term.name}:${term.value}`)}`;
     case 'tag':
       return `tag:${quote(term.name)}`;
+    case 'inbox':
+      return `inbox:${quote(term.name)}`;
     case 'is':
       return `is:${term.state}`;
     case 'has':

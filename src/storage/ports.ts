@@ -58,6 +58,17 @@ export interface ListQuery {
   limit: number;
   /** Only messages matching this search; all when absent. */
   query?: SearchQuery;
+  /**
+   * Only messages of this inbox (domain/inbox.ts), and the totals (`total`, `unread`) of this
+   * inbox rather than of the whole mailbox.
+   */
+  inbox?: string;
+}
+
+export interface InboxCount {
+  inbox: string;
+  messages: number;
+  unread: number;
 }
 
 export interface ListResult {
@@ -121,6 +132,8 @@ export interface Storage {
   /** Deletes the selected messages; returns the ids that went. */
   delete(selection: Selection): Promise<string[]>;
   stats(): Promise<StoreStats>;
+  /** Messages and unread messages per inbox that holds any, by inbox name. */
+  inboxCounts(): Promise<InboxCount[]>;
 
   /** Every tag name, sorted (case-insensitively): cheap, read on every list. */
   tags(): Promise<string[]>;

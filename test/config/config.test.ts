@@ -108,4 +108,10 @@ describe('config', () => {
     assert.equal(flags.get('data-dir'), 'x');
     assert.equal(flags.get('smtp-require-auth'), 'false');
   });
+
+  it('keeps every value of a list flag given several times, and the last of any other', () => {
+    const { flags } = parseFlags(['--inbox', 'a?users=x', '--inbox=b', '--data-dir', 'x', '--data-dir', 'y']);
+    assert.equal(flags.get('inbox'), 'a?users=x,b');
+    assert.equal(flags.get('data-dir'), 'y');
+  });
 });

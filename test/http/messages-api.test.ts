@@ -73,6 +73,7 @@ for (const backend of BACKENDS) {
         'ClientIP',
         'ClientPort',
         'Helo',
+        'Inbox',
         'Listener',
         'MailFrom',
         'RcptTo',
@@ -135,6 +136,7 @@ for (const backend of BACKENDS) {
         Listener: 'smtp',
         ReceivedAt: (m.Envelope as Body).ReceivedAt,
         SessionID: 'test-session',
+        Inbox: 'default',
       });
       assert.equal(m.ParseState, 'parsed');
       assert.equal(m.ParseError, null);

@@ -296,6 +296,8 @@ describe('matchesSearch agrees with a naive reading of the SQL semantics', () =>
           .some((l) => l.startsWith(`${term.name}:`) && l.slice(term.name.length + 1).includes(term.value));
       case 'tag':
         return m.tags.some((t) => normalize(t) === normalize(term.name));
+      case 'inbox':
+        return (m.inbox ?? 'default') === term.name;
       case 'is':
         return term.state === 'tagged' ? m.tags.length > 0 : m.read === (term.state === 'read');
       case 'has':

@@ -7,6 +7,7 @@ import type {
   HeldMessage,
   HtmlCheckResult,
   InboundRoute,
+  InboxList,
   LinkCheckResult,
   ListResponse,
   ListUnsubscribeCheck,
@@ -166,6 +167,11 @@ export function getListUnsubscribe(id: string, signal?: AbortSignal): Promise<Li
 
 export function getTags(): Promise<string[]> {
   return json<string[] | null>('/api/v1/tags').then((t) => t ?? []);
+}
+
+/** The inboxes this user may see, with their counts. */
+export function getInboxes(): Promise<InboxList> {
+  return json<InboxList>('/api/v1/inboxes');
 }
 
 export function getWebUi(): Promise<WebUiConfig> {

@@ -18,6 +18,23 @@ export interface Envelope {
   Listener: string;
   ReceivedAt: string;
   SessionID?: string;
+  /** The inbox the message is filed in (--inbox); absent from older servers and Mailpit. */
+  Inbox?: string;
+}
+
+/** One inbox of GET /api/v1/inboxes. */
+export interface InboxInfo {
+  Name: string;
+  Users: string[];
+  Recipients: string[];
+  Messages: number;
+  Unread: number;
+}
+
+export interface InboxList {
+  Inboxes: InboxInfo[];
+  /** These credentials see only the one inbox listed. */
+  Scoped: boolean;
 }
 
 /** One row of a message list (Mailpit's MessageSummary). */
@@ -39,6 +56,8 @@ export interface Summary {
   Snippet: string;
   /** Mailroom: 'pending' until the message is parsed (it is listed from the moment it is stored). */
   ParseState?: 'pending' | 'parsed' | 'failed';
+  /** Mailroom: the SMTP envelope, with the inbox the message is filed in. */
+  Envelope?: Pick<Envelope, 'Inbox'>;
 }
 
 /** GET /api/v1/messages and /api/v1/search. */

@@ -6,9 +6,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { inboxOf } from '../../domain/inbox.ts';
 import type { EventBus } from '../../events/bus.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Storage } from '../../storage/ports.ts';
+import { mailboxOfInbox } from '../mailbox.ts';
 import { type UpgradeVerdict, writeUpgradeRefusal } from '../middleware/access.ts';
 import { presentSummary } from '../routes/messages/presenter.ts';
 
@@ -43,6 +45,8 @@ export class LiveHub {
   private statsTimer: NodeJS.Timeout | null = null;
   private readonly pingTimer: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
+  /** The inbox each client is limited to (its credentials'), or null for every inbox. */
+  private readonly scopes = new WeakMap<WebSocket, string | null>();
 
   constructor(deps: LiveHubDeps) {
     this.deps = deps;
@@ -50,8 +54,11 @@ export class LiveHub {
     this.unsubscribe.push(
       events.on('message:parsed', ({ id }) => this.queueNew(id)),
       events.on('message:deleted', ({ ids }) => {
-        if (ids === 'all') this.send({ Type: 'truncate', Data: null });
-        else if (ids.length > MAX_NEW_PER_FLUSH) this.send({ Type: 'prune', Data: null });
+        // Clients limited to an inbox reload instead: "all" of the store is not theirs to know.
+        if (ids === 'all') {
+          this.send({ Type: 'truncate', Data: null }, (inbox) => inbox === null);
+          this.send({ Type: 'prune', Data: null }, (inbox) => inbox !== null);
+        } else if (ids.length > MAX_NEW_PER_FLUSH) this.send({ Type: 'prune', Data: null });
         else for (const id of ids) this.send({ Type: 'delete', Data: { ID: id } });
         this.scheduleStats();
       }),
@@ -85,7 +92,9 @@ export class LiveHub {
       // The policy's own refusal: problem JSON, and the challenges a 401 needs.
       if (!verdict.ok) return writeUpgradeRefusal(socket, verdict);
       if (this.wss.clients.size >= MAX_CLIENTS) return refuse(socket, 503, 'Too many live connections');
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.welcome(ws));
+      const p = verdict.principal;
+      const inbox = p.kind !== 'anonymous' ? (p.inbox ?? null) : null;
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.welcome(ws, inbox));
     });
   }
 
@@ -98,15 +107,20 @@ export class LiveHub {
     this.wss.close();
   }
 
-  private welcome(ws: WebSocket): void {
+  private welcome(ws: WebSocket, inbox: string | null): void {
+    this.scopes.set(ws, inbox);
     this.alive.add(ws);
     ws.on('pong', () => this.alive.add(ws));
     ws.on('error', () => ws.terminate());
     // The UI only listens; anything it sends is ignored.
     ws.on('message', () => {});
-    void this.statsFrame().then((frame) => {
+    void this.statsFrame(inbox).then((frame) => {
       if (frame && ws.readyState === ws.OPEN) ws.send(frame);
     });
+  }
+
+  private scopeOf(ws: WebSocket): string | null {
+    return this.scopes.get(ws) ?? null;
   }
 
   private ping(): void {
@@ -120,11 +134,13 @@ export class LiveHub {
     }
   }
 
-  private send(message: { Type: string; Data: unknown }): void {
+  /** Sends a frame to every client, or to those whose inbox scope `to` accepts. */
+  private send(message: { Type: string; Data: unknown }, to?: (inbox: string | null) => boolean): void {
     if (this.wss.clients.size === 0) return;
     const frame = JSON.stringify(message);
     for (const ws of this.wss.clients) {
       if (ws.readyState !== ws.OPEN) continue;
+      if (to && !to(this.scopeOf(ws))) continue;
       if (ws.bufferedAmount > MAX_BUFFERED) {
         ws.terminate();
         continue;
@@ -152,7 +168,10 @@ export class LiveHub {
       } else {
         // Oldest first, so a UI that prepends each one ends with the newest on top.
         const summaries = await this.deps.storage.summaries(ids);
-        for (const m of summaries.reverse()) this.send({ Type: 'new', Data: presentSummary(m) });
+        for (const m of summaries.reverse()) {
+          const inbox = inboxOf(m.envelope);
+          this.send({ Type: 'new', Data: presentSummary(m) }, (scope) => scope === null || scope === inbox);
+        }
       }
     } catch (err) {
       this.deps.logger.warn({ err }, 'live update failed');
@@ -164,16 +183,21 @@ export class LiveHub {
     if (this.statsTimer || this.wss.clients.size === 0) return;
     this.statsTimer = setTimeout(() => {
       this.statsTimer = null;
-      void this.statsFrame().then((frame) => {
-        if (!frame) return;
-        for (const ws of this.wss.clients) if (ws.readyState === ws.OPEN) ws.send(frame);
-      });
+      // One frame per inbox scope among the clients (the whole store's for unlimited ones).
+      const scopes = new Set([...this.wss.clients].map((ws) => this.scopeOf(ws)));
+      for (const scope of scopes) {
+        void this.statsFrame(scope).then((frame) => {
+          if (!frame) return;
+          for (const ws of this.wss.clients)
+            if (ws.readyState === ws.OPEN && this.scopeOf(ws) === scope) ws.send(frame);
+        });
+      }
     }, STATS_MS);
   }
 
-  private async statsFrame(): Promise<string | null> {
+  private async statsFrame(inbox: string | null): Promise<string | null> {
     try {
-      const s = await this.deps.storage.stats();
+      const s = await mailboxOfInbox(this.deps.storage, inbox).stats();
       return JSON.stringify({
         Type: 'stats',
         Data: { Total: s.messages, Unread: s.unread, Version: this.deps.version },

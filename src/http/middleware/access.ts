@@ -24,6 +24,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { ConfigError } from '../../config/load.ts';
 import { type Config, envName, flagName } from '../../config/schema.ts';
 import { API_KEY_SCOPES } from '../../domain/api-key.ts';
+import { InboxBook } from '../../domain/inbox.ts';
 import { type AuthUsers, loadAuthFile } from '../../smtp/auth-file.ts';
 import type { ApiKeyStore } from '../../storage/ports.ts';
 import type { AppEnv } from '../deps.ts';
@@ -35,12 +36,17 @@ import { ApiKeyCache } from './api-key-cache.ts';
 export type AccessConfig = Pick<
   Config,
   'httpListen' | 'httpAuthFile' | 'httpTokens' | 'httpAllowUnauthenticated' | 'httpAllowedHosts'
->;
+> &
+  Partial<Pick<Config, 'inbox'>>;
 
-/** Who made a request: a user of the auth file, a configured token (by position) or stored key (`key:<id>`), or nobody. */
+/**
+ * Who made a request: a user of the auth file, a configured token (by position) or stored key
+ * (`key:<id>`), or nobody. `inbox`: the one inbox (domain/inbox.ts) this user or token may see;
+ * absent for one who sees every inbox.
+ */
 export type Principal =
-  | { kind: 'user'; name: string }
-  | { kind: 'token'; name: string; scopes: readonly TokenScope[] }
+  | { kind: 'user'; name: string; inbox?: string }
+  | { kind: 'token'; name: string; scopes: readonly TokenScope[]; inbox?: string }
   | { kind: 'anonymous' };
 
 /** Context variables this middleware sets; the integrator adds them to AppEnv['Variables']. */
@@ -93,12 +99,45 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** `+` joins scopes: the setting is itself a comma-separated list. */
 const SCOPES_SUFFIX = /:((?:send|read|manage)(?:\+(?:send|read|manage))*)$/;
+/** `@team-a` at the very end limits a token to one inbox (`<secret>@team-a`, `<secret>:read@team-a`). */
+const INBOX_SUFFIX = /@([a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)$/;
 
-/** A configured token: its secret and scopes. */
-function parseToken(entry: string): { secret: string; scopes: TokenScope[] } {
-  const m = SCOPES_SUFFIX.exec(entry);
-  if (!m) return { secret: entry, scopes: [...TOKEN_SCOPES] };
-  return { secret: entry.slice(0, m.index), scopes: [...new Set(m[1]!.split('+') as TokenScope[])] };
+interface ConfiguredToken {
+  secret: string;
+  scopes: TokenScope[];
+  inbox?: string;
+}
+
+/** A configured token: its secret, scopes and inbox. */
+function parseToken(entry: string): ConfiguredToken {
+  const i = INBOX_SUFFIX.exec(entry);
+  const rest = i ? entry.slice(0, i.index) : entry;
+  const inbox = i ? { inbox: i[1]! } : {};
+  const m = SCOPES_SUFFIX.exec(rest);
+  if (!m) return { secret: rest, scopes: [...TOKEN_SCOPES], ...inbox };
+  return {
+    secret: rest.slice(0, m.index),
+    scopes: [...new Set(m[1]!.split('+') as TokenScope[])],
+    ...inbox,
+  };
+}
+
+/**
+ * What a user or token limited to one inbox may reach: its messages and what reads or waits for
+ * them, sending, live updates, and the UI. Everything else (the queue, routes, keys, tickets,
+ * chaos, tag renames…) concerns every inbox and is refused with a 403.
+ */
+export function inboxScopedPathAllowed(method: string, path: string, upgrade: boolean): boolean {
+  if (upgrade) return true;
+  if (!path.startsWith('/api/')) return true;
+  if (path === '/api/v1/messages' || path === '/api/v1/search') return true;
+  if (path.startsWith('/api/v1/message/')) return true;
+  if (path === '/api/v1/tags') return method === 'GET' || method === 'HEAD' || method === 'PUT';
+  if (path === '/api/v1/send' || path === '/api/v1/send/batch') return true;
+  const readOnly = new Set(['/api/v1/info', '/api/v1/webui', '/api/v1/wait', '/api/v1/wait/cursor']);
+  if (readOnly.has(path) || path === '/api/v1/inboxes' || path === '/api/v1/openapi.json')
+    return method === 'GET' || method === 'HEAD';
+  return false;
 }
 
 /** The scope a request needs from a token. */
@@ -286,7 +325,10 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-function checkTokens(entries: readonly string[]): { hash: Buffer; scopes: TokenScope[] }[] {
+function checkTokens(
+  entries: readonly string[],
+  inboxes: InboxBook,
+): { hash: Buffer; scopes: TokenScope[]; inbox?: string }[] {
   const tokens = entries.map(parseToken);
   tokens.forEach(({ secret: token }, i) => {
     if (token.length < MIN_TOKEN_LENGTH) {
@@ -297,7 +339,17 @@ function checkTokens(entries: readonly string[]): { hash: Buffer; scopes: TokenS
       );
     }
   });
-  return tokens.map((t) => ({ hash: sha256(t.secret), scopes: t.scopes }));
+  tokens.forEach((t, i) => {
+    if (t.inbox !== undefined && !inboxes.has(t.inbox))
+      throw new ConfigError(
+        `--${flagName('httpTokens')}: token ${i + 1} of ${tokens.length} names inbox "${t.inbox}", which --${flagName('inbox')} does not define`,
+      );
+  });
+  return tokens.map((t) => ({
+    hash: sha256(t.secret),
+    scopes: t.scopes,
+    ...(t.inbox !== undefined ? { inbox: t.inbox } : {}),
+  }));
 }
 
 /** Compares against every token's hash in constant time, without stopping at the first match. */
@@ -380,7 +432,8 @@ export async function createAccessPolicy(
   options: AccessOptions = {},
 ): Promise<AccessPolicy> {
   const now = options.now ?? Date.now;
-  const tokens = checkTokens(config.httpTokens);
+  const inboxes = InboxBook.parse(config.inbox ?? []);
+  const tokens = checkTokens(config.httpTokens, inboxes);
   const allowed = parseAllowedHosts(config.httpAllowedHosts);
   const listenHost = listenHostName(config.httpListen);
   // A disabled listener (empty --http-listen) exposes nothing.
@@ -487,13 +540,19 @@ export async function createAccessPolicy(
     const credentials = m?.[2] ?? '';
     if (scheme === 'basic' && verifyBasic && /^[A-Za-z0-9+/]+={0,2}$/.test(credentials)) {
       const user = await verifyBasic(credentials);
-      if (user !== null) return { kind: 'user', name: user };
+      if (user !== null) {
+        const inbox = inboxes.inboxOfUser(user);
+        return inbox === null ? { kind: 'user', name: user } : { kind: 'user', name: user, inbox };
+      }
     } else if (scheme === 'bearer' && (tokens.length > 0 || keys)) {
       const i = matchToken(
         tokens.map((t) => t.hash),
         credentials,
       );
-      if (i !== -1) return { kind: 'token', name: `token ${i + 1}`, scopes: tokens[i]!.scopes };
+      if (i !== -1) {
+        const { scopes, inbox } = tokens[i]!;
+        return { kind: 'token', name: `token ${i + 1}`, scopes, ...(inbox !== undefined ? { inbox } : {}) };
+      }
       const key = keys ? await keys.verify(credentials) : null;
       if (key) return { kind: 'token', name: `key:${key.id}`, scopes: key.scopes };
     }
@@ -533,6 +592,14 @@ export async function createAccessPolicy(
         return refuse(
           'forbidden',
           `This token may ${principal.scopes.join(', ')}; this request needs ${needed}.`,
+        );
+      }
+    }
+    if (principal.kind !== 'anonymous' && principal.inbox !== undefined) {
+      if (!inboxScopedPathAllowed(method, f.path, upgrade)) {
+        return refuse(
+          'forbidden',
+          `These credentials see only inbox ${principal.inbox}; this request concerns every inbox.`,
         );
       }
     }

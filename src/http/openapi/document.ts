@@ -13,6 +13,7 @@ import {
   routeTestBody,
   routeTestResult,
 } from '../routes/inbound-routes/schema.ts';
+import { inboxList } from '../routes/inboxes/routes.ts';
 import { apiKey, createdKey, keyBody, keyList, keyListQuery, keyParam } from '../routes/keys/schema.ts';
 import {
   extractResult,
@@ -794,6 +795,15 @@ export const OPERATIONS: Operation[] = [
       409: problem('Release is not configured (--release-host)'),
       502: problem('The release server refused the message for some recipient, or could not be reached'),
     },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/inboxes',
+    operationId: 'GetInboxes',
+    summary:
+      'The inboxes (--inbox) with their message counts; credentials limited to one inbox see only that one',
+    tag: 'testing',
+    responses: { 200: json(inboxList, 'The default inbox first, then those of --inbox in their order') },
   },
   {
     method: 'get',

@@ -15,6 +15,9 @@ export const envelope = z.object({
   Listener: z.string(),
   ReceivedAt: z.string(),
   SessionID: z.string(),
+  Inbox: z
+    .string()
+    .describe('The inbox the message is filed in (--inbox); `default` unless another takes it'),
 });
 
 const parseState = z.enum(['pending', 'parsed', 'failed']);

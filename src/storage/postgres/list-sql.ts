@@ -1,6 +1,7 @@
 // The statements behind PostgresStorage.list, as data: the adapter runs them, and bench/inbox's
 // diagnostics time and EXPLAIN the very same ones (no copy of the SQL to drift).
 import type { SearchQuery } from '../../search/ast.ts';
+import { withinInbox } from '../../search/ast.ts';
 import type { ListQuery } from '../ports.ts';
 import { SUMMARY_COLUMNS } from '../rows.ts';
 import { compileDriven, compileSearch, isSearchRowTerm } from './search-sql.ts';
@@ -17,6 +18,15 @@ export const MAILBOX_COUNTS: Statement = {
   sql: 'SELECT coalesce(sum(total), 0) AS total, coalesce(sum(unread), 0) AS unread FROM mailbox_counts',
   params: [],
 };
+
+/** The totals of one inbox (through the messages_inbox index), for a list limited to it. */
+export function inboxCounts(inbox: string): Statement {
+  return {
+    label: 'inbox counts',
+    sql: 'SELECT count(*) AS total, count(*) FILTER (WHERE NOT read) AS unread FROM messages WHERE inbox = $1',
+    params: [inbox],
+  };
+}
 
 /** Every tag name, for the list response's `tags`. */
 export const TAG_NAMES: Statement = {
@@ -51,7 +61,8 @@ function onlyReadState(query: SearchQuery): boolean | null {
   return (clause.term.state === 'read') !== clause.negate;
 }
 
-export function listPlan(q: ListQuery): ListPlan {
+export function listPlan(list: ListQuery): ListPlan {
+  const q = list.inbox === undefined ? list : { ...list, query: withinInbox(list.query, list.inbox) };
   if (!q.query || q.query.clauses.length === 0) {
     return {
       kind: 'all',
@@ -126,5 +137,5 @@ export function listStatements(q: ListQuery): Statement[] {
   const plan = listPlan(q);
   const own =
     plan.kind === 'costly' ? [plan.combined] : plan.kind === 'cheap' ? [plan.page, plan.count] : [plan.page];
-  return [MAILBOX_COUNTS, TAG_NAMES, ...own];
+  return [q.inbox === undefined ? MAILBOX_COUNTS : inboxCounts(q.inbox), TAG_NAMES, ...own];
 }

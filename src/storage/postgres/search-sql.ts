@@ -76,6 +76,8 @@ function compileTerm(term: SearchTerm, p: (v: unknown) => string): string {
       return `m.received_at ${term.op === 'after' ? '>=' : '<='} ${p(new Date(term.at).toISOString())}::timestamptz`;
     case 'size':
       return `m.size ${term.op === 'larger' ? '>' : '<'} ${p(term.bytes)}`;
+    case 'inbox':
+      return `m.inbox = ${p(term.name)}`;
   }
 }
 

@@ -6,6 +6,7 @@ import { GroupCommitter } from '../group-commit.ts';
 import type { InboundStore } from '../inbound-ports.ts';
 import type {
   ApiKeyStore,
+  InboxCount,
   ListQuery,
   ListResult,
   OutboundStore,
@@ -23,7 +24,7 @@ import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows
 import type { TicketStore } from '../ticket-ports.ts';
 import { PostgresApiKeys } from './api-keys.ts';
 import { PostgresInbound } from './inbound.ts';
-import { listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.ts';
+import { inboxCounts, listPlan, MAILBOX_COUNTS, type Statement, TAG_NAMES } from './list-sql.ts';
 import { createPool, migrate, type PoolOptions } from './open.ts';
 import { PostgresOutbound } from './outbound.ts';
 import { retryTransient } from './retry.ts';
@@ -144,7 +145,8 @@ export class PostgresStorage implements Storage {
 
   async list(q: ListQuery): Promise<ListResult> {
     const plan = listPlan(q);
-    const countsQuery = this.pool.query<{ total: string; unread: string }>(MAILBOX_COUNTS.sql);
+    const totals = q.inbox === undefined ? MAILBOX_COUNTS : inboxCounts(q.inbox);
+    const countsQuery = this.pool.query<{ total: string; unread: string }>(totals.sql, totals.params);
     const run = (s: Statement) => this.pool.query<SummaryRow>(s.sql, s.params);
     if (plan.kind === 'all' || plan.kind === 'read-state') {
       const [page, counts] = await Promise.all([run(plan.page), countsQuery]);
@@ -276,6 +278,14 @@ export class PostgresStorage implements Storage {
     );
     const r = rows[0];
     return { messages: int(r?.n), unread: int(r?.unread), bytes: int(r?.bytes), databaseBytes: int(r?.db) };
+  }
+
+  async inboxCounts(): Promise<InboxCount[]> {
+    const { rows } = await this.pool.query<{ inbox: string; messages: string; unread: string }>(
+      `SELECT inbox, count(*) AS messages, count(*) FILTER (WHERE NOT read) AS unread
+       FROM messages GROUP BY inbox ORDER BY inbox COLLATE "C"`,
+    );
+    return rows.map((r) => ({ inbox: r.inbox, messages: int(r.messages), unread: int(r.unread) }));
   }
 
   async ping(): Promise<void> {

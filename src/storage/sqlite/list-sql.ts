@@ -2,6 +2,7 @@
 // bench/inbox's diagnostics time and EXPLAIN the very same ones (no copy of the SQL to drift),
 // as src/storage/postgres/list-sql.ts does for PostgreSQL.
 import type { SQLInputValue } from 'node:sqlite';
+import { withinInbox } from '../../search/ast.ts';
 import type { ListQuery } from '../ports.ts';
 import { SUMMARY_COLUMNS } from '../rows.ts';
 import { compileSearch } from './search-sql.ts';
@@ -19,6 +20,15 @@ export const MAILBOX_COUNTS: Statement = {
   params: [],
 };
 
+/** The totals of one inbox (through the messages_inbox index), for a list limited to it. */
+export function inboxCounts(inbox: string): Statement {
+  return {
+    label: 'inbox counts',
+    sql: 'SELECT count(*) AS total, coalesce(sum(read = 0), 0) AS unread FROM messages WHERE inbox = ?',
+    params: [inbox],
+  };
+}
+
 /** Every tag name, for the list response's `tags`. */
 export const TAG_NAMES: Statement = {
   label: 'tag names',
@@ -31,7 +41,8 @@ export const TAG_NAMES: Statement = {
  * unread counts (null without a search: the mailbox totals are the counts). The page of a search
  * is compiled for paging (`page: true`), its count without.
  */
-export function listPlan(q: ListQuery): { page: Statement; count: Statement | null } {
+export function listPlan(list: ListQuery): { page: Statement; count: Statement | null } {
+  const q = list.inbox === undefined ? list : { ...list, query: withinInbox(list.query, list.inbox) };
   if (!q.query || q.query.clauses.length === 0) {
     return {
       page: {
@@ -66,5 +77,6 @@ export function listPlan(q: ListQuery): { page: Statement; count: Statement | nu
 /** Every statement one list request runs, in order (for diagnostics). */
 export function listStatements(q: ListQuery): Statement[] {
   const plan = listPlan(q);
-  return [MAILBOX_COUNTS, TAG_NAMES, plan.page, ...(plan.count ? [plan.count] : [])];
+  const counts = q.inbox === undefined ? MAILBOX_COUNTS : inboxCounts(q.inbox);
+  return [counts, TAG_NAMES, plan.page, ...(plan.count ? [plan.count] : [])];
 }

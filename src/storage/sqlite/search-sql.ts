@@ -111,6 +111,9 @@ function compileTerm(
     case 'size':
       params.push(term.bytes);
       return { sql: term.op === 'larger' ? 'm.size > ?' : 'm.size < ?', search: false };
+    case 'inbox':
+      params.push(term.name);
+      return { sql: 'm.inbox = ?', search: false };
   }
 }
 

@@ -7,6 +7,7 @@ import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/mes
 import type { InboundStore } from '../inbound-ports.ts';
 import type {
   ApiKeyStore,
+  InboxCount,
   ListQuery,
   ListResult,
   OutboundStore,
@@ -24,7 +25,7 @@ import { parsedBody, SUMMARY_COLUMNS, type SummaryRow, toSummary } from '../rows
 import type { TicketStore } from '../ticket-ports.ts';
 import { SqliteApiKeys } from './api-keys.ts';
 import { SqliteInbound } from './inbound.ts';
-import { listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
+import { inboxCounts, listPlan, MAILBOX_COUNTS, TAG_NAMES } from './list-sql.ts';
 import { openDatabase } from './open.ts';
 import { SqliteOutbound } from './outbound.ts';
 import { SqliteRoutes } from './routes.ts';
@@ -95,7 +96,8 @@ export class SqliteStorage implements Storage {
   }
 
   async list(q: ListQuery): Promise<ListResult> {
-    const counts = stmt(this.db, MAILBOX_COUNTS.sql).get() as { total: number; unread: number };
+    const totals = q.inbox === undefined ? MAILBOX_COUNTS : inboxCounts(q.inbox);
+    const counts = stmt(this.db, totals.sql).get(...totals.params) as { total: number; unread: number };
     const plan = listPlan(q);
     if (!plan.count) {
       const rows = stmt(this.db, plan.page.sql).all(...plan.page.params) as unknown as SummaryRow[];
@@ -210,6 +212,14 @@ export class SqliteStorage implements Storage {
       } catch {}
     }
     return { messages: r.n, unread: r.unread, bytes: r.bytes, databaseBytes };
+  }
+
+  async inboxCounts(): Promise<InboxCount[]> {
+    const rows = stmt(
+      this.db,
+      'SELECT inbox, count(*) AS messages, coalesce(sum(read = 0), 0) AS unread FROM messages GROUP BY inbox ORDER BY inbox',
+    ).all() as unknown as InboxCount[];
+    return rows.map((r) => ({ inbox: r.inbox, messages: Number(r.messages), unread: Number(r.unread) }));
   }
 
   async ping(): Promise<void> {

@@ -9,12 +9,12 @@ import { ListModel } from '../list-model.ts';
 import { connectLive, type LiveStatus } from '../live.ts';
 import { navigate, type Route, useRoute } from '../router.ts';
 import { applyTheme, loadTheme, type ThemePref, toggledTheme } from '../theme.ts';
-import type { LiveEvent, Message, Summary, WebUiConfig } from '../types.ts';
+import type { InboxList, LiveEvent, Message, Summary, WebUiConfig } from '../types.ts';
 import { ListToolbar } from './ListToolbar.tsx';
 import { type ListHandle, MessageList } from './MessageList.tsx';
 import { MessageView, needsHtml, TAB_ORDER, type TabId } from './MessageView.tsx';
 import { ConfirmDialog, ShortcutsDialog } from './Modal.tsx';
-import { Sidebar, tagQuery } from './Sidebar.tsx';
+import { inboxQuery, Sidebar, tagQuery } from './Sidebar.tsx';
 import { Toasts, toast } from './Toasts.tsx';
 import { TopBar } from './TopBar.tsx';
 import type { PreviewWidth } from './tabs/HtmlTab.tsx';
@@ -78,6 +78,7 @@ export function App() {
   const [version, setVersion] = useState('');
   const [counts, setCounts] = useState<Counts>({ total: 0, unread: 0 });
   const [tags, setTags] = useState<string[]>([]);
+  const [inboxes, setInboxes] = useState<InboxList | null>(null);
   const [live, setLive] = useState<LiveStatus>('connecting');
 
   // UI state.
@@ -179,7 +180,15 @@ export function App() {
     if (!started) return;
     api.getWebUi().then(setWebui, () => setWebui({}));
     api.getTags().then(setTags, () => {});
+    api.getInboxes().then(setInboxes, () => {});
   }, [started]);
+  // Per-inbox counts follow the live stats, only where there are several inboxes to show.
+  const refreshInboxes = useDebounced(() => {
+    api.getInboxes().then(setInboxes, () => {});
+  }, 1000);
+
+  const inboxesRef = useRef(inboxes);
+  inboxesRef.current = inboxes;
 
   // Live events.
   const onEvent = useRef<(ev: LiveEvent) => void>(() => {});
@@ -259,6 +268,7 @@ export function App() {
         break;
       case 'stats':
         if (ev.Data) {
+          if (inboxesRef.current && inboxesRef.current.Inboxes.length > 1) refreshInboxes();
           setCounts({ total: ev.Data.Total, unread: ev.Data.Unread });
           if (ev.Data.Version) setVersion(ev.Data.Version);
         }
@@ -658,6 +668,7 @@ export function App() {
         total={counts.total}
         unread={counts.unread}
         tags={tags}
+        inboxes={inboxes}
         live={live}
         version={version}
         tickets={route.view === 'tickets'}
@@ -685,6 +696,11 @@ export function App() {
             onOpen={(i) => openIndex(i)}
             onSelect={onSelect}
             onTag={(t) => runQuery(tagQuery(t))}
+            onInbox={
+              inboxes && !inboxes.Scoped && inboxes.Inboxes.length > 1
+                ? (name) => runQuery(inboxQuery(name))
+                : null
+            }
             onSelectAll={selectAllLoaded}
             onClearSelection={() => setSelected(new Set())}
             onMarkRead={(read) => void setRead([...selected], read)}
@@ -757,6 +773,8 @@ interface ListPaneProps {
   onOpen(index: number): void;
   onSelect(index: number, item: Summary, mode: 'toggle' | 'range'): void;
   onTag(tag: string): void;
+  /** Shows each row's inbox, leading to it; null where there is one inbox to see. */
+  onInbox: ((name: string) => void) | null;
   onSelectAll(): void;
   onClearSelection(): void;
   onMarkRead(read: boolean): void;
@@ -812,6 +830,7 @@ function ListPane(p: ListPaneProps) {
         onOpen={(i) => p.onOpen(i)}
         onSelect={p.onSelect}
         onTag={p.onTag}
+        onInbox={query.startsWith('inbox:') ? null : p.onInbox}
       />
     </section>
   );

@@ -35,6 +35,8 @@ interface Props {
   onOpen(index: number, item: Summary): void;
   onSelect(index: number, item: Summary, mode: 'toggle' | 'range'): void;
   onTag(tag: string): void;
+  /** Shows each row's inbox as a chip leading to it; null hides them. */
+  onInbox: ((name: string) => void) | null;
 }
 
 function geometry(total: number, scrollTop: number, height: number) {
@@ -319,6 +321,20 @@ function Row({ index, item, y, now, cursor, open, selected, props }: RowProps) {
         </div>
         <div class="row-bottom">
           <span class="row-snippet">{item.Snippet}</span>
+          {props.onInbox && item.Envelope?.Inbox && (
+            <button
+              type="button"
+              tabIndex={-1}
+              class="chip chip-inbox"
+              title={`Show inbox ${item.Envelope.Inbox}`}
+              onClick={(e) => {
+                e.stopPropagation();
+                props.onInbox?.(item.Envelope!.Inbox!);
+              }}
+            >
+              <SafeText text={item.Envelope.Inbox} max={40} />
+            </button>
+          )}
           {(item.Tags ?? []).slice(0, 3).map((t) => (
             <button
               type="button"

@@ -12,6 +12,7 @@ import type { ParsedMessage } from '../../../domain/message.ts';
 import { createAddressPolicy } from '../../../net/address-policy.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { type Mailbox, mailboxFor } from '../../mailbox.ts';
 import { validate } from '../../validate.ts';
 import { linkCheckQuery } from './checks-schema.ts';
 import { parseHeaders } from './headers.ts';
@@ -20,8 +21,8 @@ import { loadMessage, rawOf, resolveId } from './load.ts';
 /** A whole link check ends after this, whatever is left; one slow server cannot hold a request. */
 export const LINK_CHECK_BUDGET_MS = 60_000;
 
-async function parsedOf(deps: HttpDeps, id: string): Promise<ParsedMessage> {
-  const { parsed, error } = await loadMessage(deps, id);
+async function parsedOf(deps: HttpDeps, id: string, mailbox: Mailbox): Promise<ParsedMessage> {
+  const { parsed, error } = await loadMessage(deps, id, mailbox);
   if (!parsed)
     throw new HttpProblem('bad-request', `The message could not be parsed: ${error ?? 'unknown error'}`);
   return parsed;
@@ -34,12 +35,12 @@ export function checkRoutes(deps: HttpDeps): Hono<AppEnv> {
   const resolver = deps.linkResolver ?? new dns.Resolver({ timeout: 5000, tries: 2 });
 
   app.get('/message/:id/extract', async (c) => {
-    const m = await parsedOf(deps, c.req.param('id'));
+    const m = await parsedOf(deps, c.req.param('id'), mailboxFor(deps.storage, c));
     return c.json(extractFromMessage({ subject: m.subject, text: m.text, html: m.html }));
   });
 
   app.get('/message/:id/html-check', async (c) => {
-    const m = await parsedOf(deps, c.req.param('id'));
+    const m = await parsedOf(deps, c.req.param('id'), mailboxFor(deps.storage, c));
     // As in Mailpit, a message without HTML has nothing to check.
     if (m.html.trim() === '') throw new HttpProblem('bad-request', 'The message has no HTML part.');
     // caniemail's tables (650 KB of JSON) are loaded on first use, not at every start.
@@ -49,7 +50,7 @@ export function checkRoutes(deps: HttpDeps): Hono<AppEnv> {
 
   app.get('/message/:id/link-check', async (c) => {
     const { follow } = validate(linkCheckQuery, c.req.query(), 'query');
-    const m = await parsedOf(deps, c.req.param('id'));
+    const m = await parsedOf(deps, c.req.param('id'), mailboxFor(deps.storage, c));
     const urls = extractLinks({ text: m.text, html: m.html })
       .filter((l) => l.Scheme === 'http' || l.Scheme === 'https')
       .map((l) => l.URL);
@@ -66,7 +67,8 @@ export function checkRoutes(deps: HttpDeps): Hono<AppEnv> {
 
   app.get('/message/:id/list-unsubscribe', async (c) => {
     // The header section is all it needs: no parse.
-    const raw = await rawOf(deps.storage, await resolveId(deps.storage, c.req.param('id')));
+    const box = mailboxFor(deps.storage, c);
+    const raw = await rawOf(box, await resolveId(box, c.req.param('id')));
     return c.json(checkListUnsubscribe(parseHeaders(raw)));
   });
 

@@ -1,13 +1,14 @@
 // Finds the message a request names (`{ID}` or `latest`) and its parse, shared by the message,
-// view and check endpoints. Any id that names no stored message is a 404, malformed or not, as in
+// view and check endpoints, in the mailbox the request may see (http/mailbox.ts). Any id that names no stored message is a 404, malformed or not, as in
 // Mailpit.
 import type { ParsedMessage, StoredMessage } from '../../../domain/message.ts';
 import type { Storage } from '../../../storage/ports.ts';
 import type { HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import type { Mailbox } from '../../mailbox.ts';
 import { messageIdParam } from './schema.ts';
 
-export async function resolveId(storage: Storage, param: string): Promise<string> {
+export async function resolveId(storage: Pick<Storage, 'latestId'>, param: string): Promise<string> {
   const parsed = messageIdParam.safeParse(param);
   if (!parsed.success) throw new HttpProblem('message-not-found', 'No message has this id.');
   if (parsed.data !== 'latest') return parsed.data;
@@ -16,7 +17,7 @@ export async function resolveId(storage: Storage, param: string): Promise<string
   return latest;
 }
 
-export async function rawOf(storage: Storage, id: string): Promise<Uint8Array> {
+export async function rawOf(storage: Pick<Storage, 'getRaw'>, id: string): Promise<Uint8Array> {
   const raw = await storage.getRaw(id);
   if (!raw) throw new HttpProblem('message-not-found', 'No message has this id.');
   return raw;
@@ -35,9 +36,9 @@ export interface LoadedMessage {
  * for the queue. The result is shown but not saved: the ingest pipeline owns the parse state and
  * the events it emits, and will store its own parse shortly.
  */
-export async function loadMessage(deps: HttpDeps, param: string): Promise<LoadedMessage> {
-  const id = await resolveId(deps.storage, param);
-  const [message, raw] = await Promise.all([deps.storage.get(id), deps.storage.getRaw(id)]);
+export async function loadMessage(deps: HttpDeps, param: string, mailbox: Mailbox): Promise<LoadedMessage> {
+  const id = await resolveId(mailbox, param);
+  const [message, raw] = await Promise.all([mailbox.get(id), mailbox.getRaw(id)]);
   if (!message || !raw) throw new HttpProblem('message-not-found', 'No message has this id.');
   let parsed = message.parsed;
   let error = message.parseError;

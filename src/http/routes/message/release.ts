@@ -10,6 +10,7 @@ import { screenRecipients } from '../../../outbound/release.ts';
 import type { Storage } from '../../../storage/ports.ts';
 import type { AppEnv } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { mailboxFor } from '../../mailbox.ts';
 import { readJsonBody, validate } from '../../validate.ts';
 import { resolveId } from './load.ts';
 
@@ -38,14 +39,15 @@ export function releaseRoutes(deps: { releaser: Releaser | null; storage: Storag
     if (!releaser) {
       throw new HttpProblem('conflict', 'Release is not configured: start Mailroom with --release-host.');
     }
-    const id = await resolveId(deps.storage, c.req.param('id'));
+    const box = mailboxFor(deps.storage, c);
+    const id = await resolveId(box, c.req.param('id'));
     const { To } = validate(releaseBody, await readJsonBody(c.req), 'release request');
     const { accepted, refused } = screenRecipients(releaser.settings, To);
     if (refused.length > 0) {
       const why = refused.map((r) => `${r.address} ${r.reason}`).join('; ');
       throw new HttpProblem('bad-request', `Nothing was released: ${why}.`);
     }
-    const [message, raw] = await Promise.all([deps.storage.get(id), deps.storage.getRaw(id)]);
+    const [message, raw] = await Promise.all([box.get(id), box.getRaw(id)]);
     if (!message || !raw) throw new HttpProblem('message-not-found', 'No message has this id.');
     const outcome = await releaser.release({ id, mailFrom: message.envelope.mailFrom, raw }, accepted);
     const log = c.get('log');

@@ -7,6 +7,7 @@ import type { PartContent } from '../../../mime/types.ts';
 import { SpamCheckError, spamErrorResult } from '../../../spam/index.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { type Mailbox, mailboxFor } from '../../mailbox.ts';
 import { validate } from '../../validate.ts';
 import { contentDisposition, safeContentType, sanitiseFilename } from './content-disposition.ts';
 import { parseHeaders } from './headers.ts';
@@ -20,9 +21,14 @@ function bodyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /** The decoded content of one part of a message; a 404 problem when there is no such part. */
-async function decodedPart(deps: HttpDeps, id: string, partId: string): Promise<PartContent> {
+async function decodedPart(
+  deps: HttpDeps,
+  mailbox: Mailbox,
+  id: string,
+  partId: string,
+): Promise<PartContent> {
   if (!partIdParam.safeParse(partId).success) throw new HttpProblem('part-not-found', 'No part has this id.');
-  const raw = await rawOf(deps.storage, id);
+  const raw = await rawOf(mailbox, id);
   const part = await deps.parser.extractPart(raw, partId).catch((err: Error) => {
     throw new HttpProblem('part-not-found', `The message could not be parsed: ${err.message}`);
   });
@@ -31,8 +37,8 @@ async function decodedPart(deps: HttpDeps, id: string, partId: string): Promise<
 }
 
 /** One decoded part, with headers that keep a hostile file name or type from doing harm. */
-async function partResponse(deps: HttpDeps, id: string, partId: string): Promise<Response> {
-  const part = await decodedPart(deps, id, partId);
+async function partResponse(deps: HttpDeps, mailbox: Mailbox, id: string, partId: string): Promise<Response> {
+  const part = await decodedPart(deps, mailbox, id, partId);
   const filename = sanitiseFilename(part.filename, `part-${partId}`);
   return new Response(bodyBytes(part.content), {
     status: 200,
@@ -51,37 +57,42 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
   const { storage } = deps;
 
   app.get('/message/:id', async (c) => {
-    const { message, parsed, error } = await loadMessage(deps, c.req.param('id'));
+    const box = mailboxFor(storage, c);
+    const { message, parsed, error } = await loadMessage(deps, c.req.param('id'), box);
     // Mailpit marks a message read when it is opened through this endpoint.
     if (!message.read) {
-      const changed = await storage.setRead([message.id], true);
+      const changed = await box.setRead([message.id], true);
       for (const id of changed) deps.events.emit('message:updated', { id, read: true });
     }
     return c.json(presentMessage(message, parsed, error));
   });
 
   app.get('/message/:id/headers', async (c) => {
-    const id = await resolveId(storage, c.req.param('id'));
-    return c.json(parseHeaders(await rawOf(storage, id)));
+    const box = mailboxFor(storage, c);
+    const id = await resolveId(box, c.req.param('id'));
+    return c.json(parseHeaders(await rawOf(box, id)));
   });
 
   app.get('/message/:id/raw', async (c) => {
-    const id = await resolveId(storage, c.req.param('id'));
+    const box = mailboxFor(storage, c);
+    const id = await resolveId(box, c.req.param('id'));
     const { dl } = validate(rawQuery, c.req.query(), 'query');
     const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8' };
     // The id is 22 base62 characters (checked above), so it is safe inside the quoted file name.
     if (dl === '1') headers['Content-Disposition'] = contentDisposition('attachment', `${id}.eml`);
-    return new Response(bodyBytes(await rawOf(storage, id)), { status: 200, headers });
+    return new Response(bodyBytes(await rawOf(box, id)), { status: 200, headers });
   });
 
-  app.get('/message/:id/part/:partId', async (c) =>
-    partResponse(deps, await resolveId(storage, c.req.param('id')), c.req.param('partId')),
-  );
+  app.get('/message/:id/part/:partId', async (c) => {
+    const box = mailboxFor(storage, c);
+    return partResponse(deps, box, await resolveId(box, c.req.param('id')), c.req.param('partId'));
+  });
 
   app.get('/message/:id/part/:partId/thumb', async (c) => {
     // Mailpit answers an unknown message or part here with 400 (not the 404 of the part itself).
-    const part = await resolveId(storage, c.req.param('id'))
-      .then((id) => decodedPart(deps, id, c.req.param('partId')))
+    const box = mailboxFor(storage, c);
+    const part = await resolveId(box, c.req.param('id'))
+      .then((id) => decodedPart(deps, box, id, c.req.param('partId')))
       .catch((err: unknown) => {
         if (err instanceof HttpProblem && err.status === 404)
           throw new HttpProblem('bad-request', err.detail);
@@ -98,7 +109,7 @@ export function messageRoutes(deps: HttpDeps): Hono<AppEnv> {
     if (!deps.spam) {
       throw new HttpProblem('not-configured', 'No spam checker is configured (--spamassassin or --rspamd).');
     }
-    const { message, raw } = await loadMessage(deps, c.req.param('id'));
+    const { message, raw } = await loadMessage(deps, c.req.param('id'), mailboxFor(storage, c));
     const e = message.envelope;
     const signal = AbortSignal.timeout(deps.config.spamTimeout + 1000);
     const checker = deps.spam;

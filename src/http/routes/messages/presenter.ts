@@ -1,6 +1,8 @@
 // Maps domain objects to Mailpit's API v1 JSON shapes (PascalCase field names, as Mailpit's Go
 // structs serialise). Mailroom adds `Envelope`, `ParseState` and `ParseError`, which Mailpit
 // clients ignore.
+
+import { inboxOf } from '../../../domain/inbox.ts';
 import type { Address, Envelope, MessageSummary, ParseState } from '../../../domain/message.ts';
 import type { ListResult } from '../../../storage/ports.ts';
 
@@ -15,6 +17,8 @@ export interface EnvelopeJson {
   Listener: string;
   ReceivedAt: string;
   SessionID: string;
+  /** The inbox the message is filed in (domain/inbox.ts). */
+  Inbox: string;
 }
 
 export function presentEnvelope(e: Envelope): EnvelopeJson {
@@ -29,6 +33,7 @@ export function presentEnvelope(e: Envelope): EnvelopeJson {
     Listener: e.listener,
     ReceivedAt: e.receivedAt,
     SessionID: e.sessionId,
+    Inbox: inboxOf(e),
   };
 }
 

@@ -5,6 +5,7 @@ import { parseSearch, SearchSyntaxError } from '../../../search/query.ts';
 import type { Selection } from '../../../storage/ports.ts';
 import type { AppEnv, HttpDeps, RuntimeCounters } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { type Mailbox, mailboxFor } from '../../mailbox.ts';
 import { readJsonBody, validate } from '../../validate.ts';
 import { presentList } from './presenter.ts';
 import { deleteBody, deleteSearchQuery, listQuery, readBody, readQuery, searchQuery } from './schema.ts';
@@ -26,16 +27,18 @@ export function messagesRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<
 
   const allTags = () => storage.tags();
 
-  const deleteSelection = async (selection: Selection) => {
-    const ids = await storage.delete(selection);
+  const deleteSelection = async (box: Mailbox, selection: Selection) => {
+    const ids = await box.delete(selection);
     counters.messagesDeleted += ids.length;
-    if (ids.length > 0) events.emit('message:deleted', { ids: selection === 'all' ? 'all' : ids });
+    // "All" of one inbox is not all of the store: live clients of other inboxes keep their lists.
+    const all = selection === 'all' && box.inbox === null;
+    if (ids.length > 0) events.emit('message:deleted', { ids: all ? 'all' : ids });
     return ids;
   };
 
   app.get('/messages', async (c) => {
     const { start, limit } = validate(listQuery, c.req.query(), 'query');
-    const [result, tags] = await Promise.all([storage.list({ start, limit }), allTags()]);
+    const [result, tags] = await Promise.all([mailboxFor(storage, c).list({ start, limit }), allTags()]);
     return c.json(presentList(result, start, tags));
   });
 
@@ -44,7 +47,10 @@ export function messagesRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<
     // As in Mailpit, a search needs a query: an empty one is a 400, not the whole mailbox.
     if (query.trim() === '') throw new HttpProblem('bad-request', 'The search query is empty.');
     const parsed = parseSearchParam(query, tz);
-    const [result, tags] = await Promise.all([storage.list({ start, limit, query: parsed }), allTags()]);
+    const [result, tags] = await Promise.all([
+      mailboxFor(storage, c).list({ start, limit, query: parsed }),
+      allTags(),
+    ]);
     return c.json(presentList(result, start, tags));
   });
 
@@ -53,7 +59,7 @@ export function messagesRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<
     const parsed = parseSearchParam(query, tz);
     // An empty search would match everything; as in Mailpit, it deletes nothing instead.
     if (parsed.clauses.length === 0) throw new HttpProblem('bad-request', 'The search is empty.');
-    const ids = await deleteSelection({ query: parsed });
+    const ids = await deleteSelection(mailboxFor(storage, c), { query: parsed });
     c.get('log').info({ deleted: ids.length }, 'messages deleted by search through the API');
     return c.text('ok');
   });
@@ -63,7 +69,7 @@ export function messagesRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<
     // JSON is refused (400) rather than read as "delete all": a typo must not empty the mailbox.
     const body = validate(deleteBody, await readJsonBody(c.req), 'body');
     const selection: Selection = body?.IDs?.length ? body.IDs : 'all';
-    const ids = await deleteSelection(selection);
+    const ids = await deleteSelection(mailboxFor(storage, c), selection);
     c.get('log').info({ deleted: ids.length, all: selection === 'all' }, 'messages deleted through the API');
     return c.text('ok');
   });
@@ -81,7 +87,7 @@ export function messagesRoutes(deps: HttpDeps, counters: RuntimeCounters): Hono<
       : body.Search
         ? { query: parseSearchParam(body.Search, tz) }
         : 'all';
-    const changed = await storage.setRead(selection, body.Read);
+    const changed = await mailboxFor(storage, c).setRead(selection, body.Read);
     for (const id of changed) events.emit('message:updated', { id, read: body.Read });
     return c.text('ok');
   });

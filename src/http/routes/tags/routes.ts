@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { cleanTag } from '../../../domain/tags.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { mailboxFor } from '../../mailbox.ts';
 import { readJsonBody, validate } from '../../validate.ts';
 import { renameTagBody, setTagsBody, tagParam } from './schema.ts';
 
@@ -20,7 +21,7 @@ export function tagRoutes(deps: HttpDeps): Hono<AppEnv> {
     const body = validate(setTagsBody, await readJsonBody(c.req), 'body');
     const bad = body.Tags.find((t) => t.trim() !== '' && cleanTag(t) === null);
     if (bad !== undefined) throw new HttpProblem('bad-request', `Invalid tag "${bad}". ${INVALID_TAG}`);
-    const changed = await storage.setTags(body.IDs, body.Tags);
+    const changed = await mailboxFor(storage, c).setTags(body.IDs, body.Tags);
     for (const [id, tags] of changed) events.emit('message:updated', { id, tags });
     return c.text('ok');
   });

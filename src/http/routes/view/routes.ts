@@ -4,6 +4,7 @@ import { type Context, Hono } from 'hono';
 import type { MimeParser } from '../../../mime/types.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { mailboxFor } from '../../mailbox.ts';
 import { validate } from '../../validate.ts';
 import { loadMessage } from '../message/load.ts';
 import { type InlineImage, renderView } from './render.ts';
@@ -19,7 +20,7 @@ export function viewRoutes(deps: HttpDeps): Hono<AppEnv> {
     const file = c.req.param('file');
     const dot = file.lastIndexOf('.');
     const ext = file.slice(dot + 1);
-    const loaded = await loadMessage(deps, file.slice(0, dot));
+    const loaded = await loadMessage(deps, file.slice(0, dot), mailboxFor(deps.storage, c));
     const parsed = loaded.parsed;
     if (ext === 'txt') {
       return c.body(parsed?.text ?? '', 200, { 'Content-Type': 'text/plain; charset=utf-8' });

@@ -5,8 +5,10 @@
 // message exactly once.
 import { Hono } from 'hono';
 import { Gauge } from '../../../observability/metrics.ts';
+import { withinInbox } from '../../../search/ast.ts';
 import type { AppEnv, HttpDeps } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { inboxScopeOf, mailboxFor } from '../../mailbox.ts';
 import { validate } from '../../validate.ts';
 import { presentSummary } from '../messages/presenter.ts';
 import { parseSearchParam } from '../messages/routes.ts';
@@ -36,7 +38,10 @@ export function waitRoutes(deps: HttpDeps): Hono<AppEnv> {
 
   app.get('/wait', async (c) => {
     const q = validate(waitQuery, c.req.query(), 'query');
-    const query = parseSearchParam(q.query, q.tz);
+    const asked = parseSearchParam(q.query, q.tz);
+    // Credentials limited to one inbox wait in it only.
+    const inbox = inboxScopeOf(c);
+    const query = inbox === null ? asked : withinInbox(asked, inbox);
     const waiting = waiters.wait({
       query,
       after: q.after ?? null,
@@ -66,7 +71,7 @@ export function waitRoutes(deps: HttpDeps): Hono<AppEnv> {
   });
 
   app.get('/wait/cursor', async (c) => {
-    const { messages } = await storage.list({ start: 0, limit: 1 });
+    const { messages } = await mailboxFor(storage, c).list({ start: 0, limit: 1 });
     return c.json({ Cursor: String(messages[0]?.seq ?? 0) });
   });
 

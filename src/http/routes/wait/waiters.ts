@@ -4,6 +4,7 @@
 // looks in the store (look-up.ts). Parses on other nodes never reach this bus, so with a shared
 // store, or without a local worker, every waiter also looks once a second; otherwise once every
 // few seconds, for changes no event announces (tags added by a route's store action, say).
+import { inboxOf } from '../../../domain/inbox.ts';
 import type { MessageSummary, StoredMessage } from '../../../domain/message.ts';
 import type { EventBus } from '../../../events/bus.ts';
 import type { Logger } from '../../../observability/logger.ts';
@@ -66,6 +67,7 @@ function matchTarget(m: StoredMessage): MatchTarget | null {
     inline: m.inlineCount,
     receivedAt: Date.parse(m.receivedAt),
     size: m.size,
+    inbox: inboxOf(m.envelope),
   };
 }
 

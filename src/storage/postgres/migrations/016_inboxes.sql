@@ -1,0 +1,7 @@
+-- Inboxes (as the SQLite 013): the inbox a message was filed in is part of its stored envelope
+-- (domain/inbox.ts); a column generated from it, and an index on it with seq, serve the
+-- `inbox:` search term, lists limited to one inbox and their counts. Messages stored before have
+-- no inbox in their envelope and are in the default one.
+ALTER TABLE messages ADD COLUMN inbox TEXT
+  GENERATED ALWAYS AS (coalesce(envelope ->> 'inbox', 'default')) STORED;
+CREATE INDEX messages_inbox ON messages (inbox, seq);
