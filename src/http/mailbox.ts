@@ -16,14 +16,17 @@ export type Mailbox = Pick<
   readonly inbox: string | null;
 };
 
+/** A request context: the access middleware's principal is read from it (principalOf). */
+type Scoped = Parameters<typeof principalOf>[0];
+
 /** The inbox the request's credentials are limited to, or null. */
-export function inboxScopeOf(c: { req: { raw: Request } }): string | null {
+export function inboxScopeOf(c: Scoped): string | null {
   const principal = principalOf(c);
   return principal && principal.kind !== 'anonymous' ? (principal.inbox ?? null) : null;
 }
 
 /** The mailbox this request may see. */
-export function mailboxFor(storage: Storage, c: { req: { raw: Request } }): Mailbox {
+export function mailboxFor(storage: Storage, c: Scoped): Mailbox {
   return mailboxOfInbox(storage, inboxScopeOf(c));
 }
 

@@ -129,6 +129,8 @@ function parseToken(entry: string): ConfiguredToken {
  */
 export function inboxScopedPathAllowed(method: string, path: string, upgrade: boolean): boolean {
   if (upgrade) return true;
+  // Store-wide figures.
+  if (path === '/metrics') return false;
   if (!path.startsWith('/api/')) return true;
   if (path === '/api/v1/messages' || path === '/api/v1/search') return true;
   if (path.startsWith('/api/v1/message/')) return true;
@@ -208,9 +210,17 @@ interface RequestFacts {
 const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
 const principals = new WeakMap<Request, Principal>();
 
-/** The principal the access middleware attached to this request, or undefined if it did not run. */
-export function principalOf(c: { req: { raw: Request } }): Principal | undefined {
-  return principals.get(c.req.raw);
+/**
+ * The principal the access middleware attached to this request, or undefined if it did not run.
+ * The context variable comes first: a later middleware may replace `c.req.raw` (Hono's body
+ * limit does, for a body without Content-Length), and the request object then knows nothing.
+ */
+export function principalOf(c: {
+  req: { raw: Request };
+  get?: (key: 'principal') => unknown;
+}): Principal | undefined {
+  const set = c.get?.('principal') as Principal | undefined;
+  return set ?? principals.get(c.req.raw);
 }
 
 // --- host names -----------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // What routing did with a received message (its route and action events, and each action job),
 // and replaying an action job: a webhook or publish that failed for good runs again.
+
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { inboxOf } from '../../../domain/inbox.ts';
 import { readOwnResults } from '../../../ingest/auth-results-read.ts';
 import { authservIdFor } from '../../../ingest/sender-auth-format.ts';
 import { authservIdOf } from '../../../ingest/sender-auth-headers.ts';
@@ -9,6 +11,7 @@ import type { ActionJob, InboundStore } from '../../../storage/inbound-ports.ts'
 import type { Storage } from '../../../storage/ports.ts';
 import type { AppEnv } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
+import { inboxScopeOf } from '../../mailbox.ts';
 import { validate } from '../../validate.ts';
 import { actionJobId } from './schema.ts';
 
@@ -70,7 +73,10 @@ export function actionRoutes(deps: {
       deps.inbound.inboundEvents(id),
       deps.inbound.actionJobs({ messageId: id, start: 0, limit: 1000 }),
     ]);
-    if (!message) throw new HttpProblem('not-found', `There is no message ${id}.`);
+    // Credentials limited to an inbox see no message of another (http/mailbox.ts).
+    const scope = inboxScopeOf(c);
+    if (!message || (scope !== null && inboxOf(message.envelope) !== scope))
+      throw new HttpProblem('not-found', `There is no message ${id}.`);
     return c.json({
       Listener: message.envelope.listener,
       // Null when we did not check the sender (mail that was not received as MX or polled mail).
