@@ -136,11 +136,19 @@ export function inboxScopedPathAllowed(method: string, path: string, upgrade: bo
   if (path.startsWith('/api/v1/message/')) return true;
   if (path === '/api/v1/tags') return method === 'GET' || method === 'HEAD' || method === 'PUT';
   if (path === '/api/v1/send' || path === '/api/v1/send/batch') return true;
-  const readOnly = new Set(['/api/v1/info', '/api/v1/webui', '/api/v1/wait', '/api/v1/wait/cursor']);
-  if (readOnly.has(path) || path === '/api/v1/inboxes' || path === '/api/v1/openapi.json')
-    return method === 'GET' || method === 'HEAD';
+  if (INBOX_SCOPED_READS.has(path)) return method === 'GET' || method === 'HEAD';
   return false;
 }
+
+/** Read-only endpoints an inbox-limited principal may use; each answers within the inbox. */
+const INBOX_SCOPED_READS = new Set([
+  '/api/v1/info',
+  '/api/v1/webui',
+  '/api/v1/wait',
+  '/api/v1/wait/cursor',
+  '/api/v1/inboxes',
+  '/api/v1/openapi.json',
+]);
 
 /** The scope a request needs from a token. */
 export function requiredScope(method: string, path: string, upgrade: boolean): TokenScope {
@@ -208,19 +216,13 @@ interface RequestFacts {
 }
 
 const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
-const principals = new WeakMap<Request, Principal>();
-
 /**
- * The principal the access middleware attached to this request, or undefined if it did not run.
- * The context variable comes first: a later middleware may replace `c.req.raw` (Hono's body
- * limit does, for a body without Content-Length), and the request object then knows nothing.
+ * The principal the access middleware set on this request's context, or undefined if it did not
+ * run. Kept on the context, not keyed by the request object: a later middleware may replace
+ * `c.req.raw` (Hono's body limit does, for a body without Content-Length).
  */
-export function principalOf(c: {
-  req: { raw: Request };
-  get?: (key: 'principal') => unknown;
-}): Principal | undefined {
-  const set = c.get?.('principal') as Principal | undefined;
-  return set ?? principals.get(c.req.raw);
+export function principalOf(c: { get: (key: 'principal') => unknown }): Principal | undefined {
+  return c.get('principal') as Principal | undefined;
 }
 
 // --- host names -----------------------------------------------------------------------------
@@ -634,8 +636,6 @@ export async function createAccessPolicy(
           false,
         );
         if (!decision.ok) return refusalResponse(decision);
-        principals.set(c.req.raw, decision.principal);
-        // Typed once AccessVariables is part of AppEnv; principalOf() works either way.
         (c as unknown as Context<{ Variables: AccessVariables }>).set('principal', decision.principal);
         await next();
       };
