@@ -192,6 +192,14 @@ export const SETTINGS = [
     doc: 'Absolute deadline for a whole SMTP session, however busy.',
   },
   {
+    key: 'smtpGreetPause',
+    type: 'duration',
+    default: 0,
+    min: 0,
+    max: 30_000,
+    doc: 'Wait this long in silence before the SMTP greeting, as Postfix postscreen does on an MX; a client that sends anything first is refused with 554 5.5.1. 0 greets at once, still refusing a client that talks straight after connecting. Keep it below --smtp-idle-timeout.',
+  },
+  {
     key: 'parseWorkers',
     type: 'int',
     default: Math.max(1, Math.min(4, os.availableParallelism() - 1)),

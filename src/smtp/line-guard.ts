@@ -30,6 +30,7 @@ export class LineGuard {
   private head = '';
   private saslPending = false;
   private timer: NodeJS.Timeout | null = null;
+  private received = 0;
   private readonly listener = (chunk: Buffer) => this.onChunk(chunk);
 
   constructor(opts: { commandTimeoutMs: number; onViolation: (v: GuardViolation) => void }) {
@@ -65,6 +66,14 @@ export class LineGuard {
     this.resetLine();
   }
 
+  /**
+   * Octets received over the whole session, on every socket watched. The session reads it just
+   * before its greeting: anything above 0 then means the client talked out of turn.
+   */
+  get bytesReceived(): number {
+    return this.received;
+  }
+
   get suspended(): boolean {
     return this.mode === 'suspended';
   }
@@ -92,6 +101,7 @@ export class LineGuard {
   }
 
   private onChunk(chunk: Buffer): void {
+    this.received += chunk.length;
     let start = 0;
     while (this.mode === 'command') {
       const lf = chunk.indexOf(LF, start);

@@ -19,6 +19,11 @@ export const REPLIES = {
   },
   // X.3.2 = system not accepting network messages (RFC 3463 §3.4): a capacity problem, not a policy one.
   'too-many-connections': { code: 421, enhanced: '4.3.2', text: 'Too many connections, try again later' },
+  // A client must wait for the greeting before it sends (RFC 5321 §3.1, §4.3.1); one that talks
+  // first is a spam engine that does not read replies (Postfix postscreen's pregreet test). 554
+  // in place of the 220 = no SMTP service here (RFC 5321 §3.1); X.5.1 = invalid command (RFC 3463
+  // §3.6). We close at once instead of waiting for QUIT, as smtp-server's own refusal does.
+  'early-talker': { code: 554, enhanced: '5.5.1', text: 'Protocol error: you spoke before the greeting' },
 
   // --- auth stage ---
   // 535 5.7.8 = authentication credentials invalid (RFC 4954 §6).

@@ -9,6 +9,8 @@ const BUILTIN: { code: number; match: RegExp; reason: ReplyReason }[] = [
   { code: 421, match: /^Timeout/, reason: 'idle-timeout' },
   { code: 421, match: /too many unrecognized commands/i, reason: 'too-many-bad-commands' },
   { code: 538, match: /STARTTLS/, reason: 'tls-required-for-auth' },
+  // A command line parsed before the greeting (the session refuses the client; see session.ts).
+  { code: 421, match: /You talk too soon/, reason: 'early-talker' },
 ];
 
 /** The table reason replacing smtp-server's own reply, or null to send it as it is. */

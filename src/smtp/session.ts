@@ -29,6 +29,7 @@ import { rewriteBuiltinReply } from './reply-filter.ts';
 type Connection = SMTPServer['connections'] extends Set<infer C> ? C : never;
 type Send = Connection['send'];
 type Callback = (err?: Error | null) => void;
+type TimerName = 'session' | 'data' | 'handshake' | 'greet';
 
 export interface SessionContext {
   config: Config;
@@ -85,7 +86,7 @@ export class SmtpSession {
   private committing = false;
   private deferredHangUp: ReplyReason | null = null;
   private ended = false;
-  private readonly timers = new Map<'session' | 'data' | 'handshake', NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
 
   constructor(
     ctx: SessionContext,
@@ -113,11 +114,49 @@ export class SmtpSession {
     const conn = this.conn!;
     const send: Send = conn.send.bind(conn);
     conn.send = (code, data, context) => this.filterSend(send, code, data, context);
+    // smtp-server's init() has armed a 100 ms timer that calls connectionReady() (onConnect, then
+    // the 220): a fixed pause that caps one-connection-per-message clients at ~10 messages/s.
+    // This connection's timer finds a no-op; greetWhenQuiet() calls the real one.
+    const ready = conn.connectionReady.bind(conn);
+    conn.connectionReady = () => {};
     if (this.socket instanceof TLSSocket) this.recordTls(this.socket);
     this.setTimer('session', this.ctx.config.smtpSessionTimeout, () => this.hangUp('session-timeout'));
     this.ctx.metrics.sessions.inc({ listener: this.ctx.listener });
     this.ctx.metrics.sessionsActive.add(1, { listener: this.ctx.listener });
     this.log.info({ clientIp: remote.address, clientPort: remote.port }, 'smtp connect');
+    this.greetWhenQuiet(() => ready());
+  }
+
+  /**
+   * Runs smtp-server's connect sequence (onConnect hooks, onSecure on implicit TLS, the 220) once
+   * the client has had its chance to talk out of turn, and refuses it if it did (RFC 5321 §3.1).
+   * By default that chance is one poll phase of the event loop: start() runs in the poll phase
+   * that accepted the socket (or finished its TLS handshake), the first setImmediate runs after
+   * it, and the second after the next poll phase, which reads whatever the client wrote straight
+   * after connecting. An honest client waits for the greeting, so this costs it nothing. With
+   * --smtp-greet-pause the wait is that long instead (postscreen's pregreet test); a command line
+   * sent during it is refused at once through smtp-server's "talk too soon" (see filterSend).
+   */
+  private greetWhenQuiet(ready: () => void): void {
+    const greet = () => {
+      if (this.ended || this.closing) return;
+      if (this.guard.bytesReceived > 0) this.refuseEarlyTalker();
+      else ready();
+    };
+    const pause = this.ctx.config.smtpGreetPause;
+    if (pause > 0) this.setTimer('greet', pause, greet);
+    else setImmediate(() => setImmediate(greet));
+  }
+
+  /** 554 5.5.1 instead of a greeting, then close: the client sent something before our 220. */
+  private refuseEarlyTalker(): void {
+    const conn = this.conn!;
+    if (!this.closing) {
+      this.closing = true;
+      const err = this.refuse('connect', reject('early-talker'));
+      conn.send(err.responseCode, err.message, false);
+    }
+    conn.close();
   }
 
   private facts(): SessionFacts {
@@ -348,7 +387,13 @@ export class SmtpSession {
     data?: string | string[] | null,
     context?: string | false,
   ): void {
+    if (code === 220 && !this.greeted && this.withholdGreeting()) return;
     const builtin = rewriteBuiltinReply(code, data);
+    // smtp-server's 421 for a command parsed before its greeting: the same refusal as ours.
+    if (builtin === 'early-talker') {
+      this.refuseEarlyTalker();
+      return;
+    }
     if (builtin) {
       // smtp-server's 421s close the session; the re-worded reply must close it too.
       if (code === 421) this.closing = true;
@@ -357,6 +402,17 @@ export class SmtpSession {
     } else if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) send(code, data, false);
     else send(code, data, context);
     this.afterReply(code);
+  }
+
+  /**
+   * Checked as the greeting goes out, after the connect hooks: true when it must not, because
+   * the session was refused or closed meanwhile, or because the client talked while the hooks ran.
+   */
+  private withholdGreeting(): boolean {
+    if (this.closing) return true;
+    if (this.guard.bytesReceived === 0) return false;
+    this.refuseEarlyTalker();
+    return true;
   }
 
   private afterReply(code: number): void {
@@ -397,12 +453,12 @@ export class SmtpSession {
     this.conn.close();
   }
 
-  private setTimer(name: 'session' | 'data' | 'handshake', ms: number, fn: () => void): void {
+  private setTimer(name: TimerName, ms: number, fn: () => void): void {
     this.clearTimer(name);
     this.timers.set(name, setTimeout(fn, ms).unref());
   }
 
-  private clearTimer(name: 'session' | 'data' | 'handshake'): void {
+  private clearTimer(name: TimerName): void {
     clearTimeout(this.timers.get(name));
     this.timers.delete(name);
   }
