@@ -178,6 +178,8 @@ function startInbound(
     owner,
     hostname: config.smtpHostname,
     actionLifetimeMs: ACTION_LIFETIME_MS,
+    // New jobs are taken at once; otherwise the action runner looks on its own timer (retries).
+    onJobs: () => actions.wake(),
   });
   const actions = new ActionRunner({
     storage,
@@ -219,10 +221,7 @@ function startInbound(
   router.start();
   actions.start();
   return {
-    wake: () => {
-      router.wake();
-      actions.wake();
-    },
+    wake: () => router.wake(),
     stop: async () => {
       await router.stop();
       await actions.stop();

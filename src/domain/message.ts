@@ -1,6 +1,6 @@
 // Pure message types shared by every layer. No I/O here.
+import type { SearchDocument } from '../search/ast.ts';
 
-/** Which door a message came through: an SMTP listener, or the HTTP send API (captured outbound mail). */
 /** The door a message came in by: an SMTP listener, the API, or a polled mailbox. */
 export type Listener = 'smtp' | 'submission' | 'smtps' | 'api' | 'imap' | 'pop3';
 
@@ -74,7 +74,8 @@ export type ParseState = 'pending' | 'parsed' | 'failed';
 
 /** The outcome of parsing one message: what it holds, or why it could not be read. */
 export type ParseResult =
-  | { ok: true; parsed: ParsedMessage }
+  /** `search`: its search document, made beside the parse (search/text.ts messageSearchDocument). */
+  | { ok: true; parsed: ParsedMessage; search?: SearchDocument }
   /** `retryable`: the failure may not recur (a time budget missed on a busy machine). */
   | { ok: false; error: string; retryable?: boolean };
 

@@ -29,9 +29,13 @@ export interface ParseRunnerDeps {
   pollMs?: number;
   /** First pause before a parse that missed its time budget is tried again (grows per attempt). */
   retryDelayMs?: number;
+  /** How long a batch that is not full waits for more messages (0: none). */
+  settleMs?: number;
 }
 
 const DEFAULT_POLL_MS = 2000;
+/** A batch that is not full waits this long for more messages before it goes to a worker. */
+const SETTLE_MS = 5;
 const POLL_BATCH = 500;
 /** Messages per round trip to a parse worker: amortises thread hand-offs, keeps batches short. */
 const BATCH_MESSAGES = 64;
@@ -72,9 +76,12 @@ export class ParseRunner {
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private onIdle: (() => void) | null = null;
+  private settle: NodeJS.Timeout | null = null;
+  private readonly settleMs: number;
 
   constructor(deps: ParseRunnerDeps) {
     this.deps = deps;
+    this.settleMs = deps.settleMs ?? SETTLE_MS;
   }
 
   start(): void {
@@ -91,6 +98,8 @@ export class ParseRunner {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.settle) clearTimeout(this.settle);
+    this.settle = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     // Ids before `head` are in flight and leave `known` when their batch is done.
@@ -133,8 +142,23 @@ export class ParseRunner {
     this.pump();
   }
 
-  /** Starts batches while there is room: each batch is one round trip to a parse worker. */
+  /**
+   * Starts batches while there is room: each batch is one round trip to a parse worker. A batch
+   * that is not full waits SETTLE_MS for company first, so that mail arriving one message at a
+   * time is parsed a few at a time (each round trip wakes two threads, the save a third).
+   */
   private pump(): void {
+    if (this.waiting.length - this.head < BATCH_MESSAGES && this.settleMs > 0) {
+      this.settle ??= setTimeout(() => {
+        this.settle = null;
+        this.startBatches();
+      }, this.settleMs).unref();
+      return;
+    }
+    this.startBatches();
+  }
+
+  private startBatches(): void {
     while (!this.stopped && this.running < this.deps.concurrency && this.waiting.length > this.head) {
       const ids = this.takeBatch();
       this.running++;
@@ -209,7 +233,7 @@ export class ParseRunner {
     if (!tagger || !result.ok) return undefined;
     try {
       const env = envelope ?? (await this.deps.storage.get(id))?.envelope ?? null;
-      return tagger.tagsFor(result.parsed, env, raw.byteLength);
+      return tagger.tagsFor(result.parsed, env, raw.byteLength, result.search);
     } catch (err) {
       this.deps.logger.warn({ message: id, err }, 'tagging failed; message stored without tags');
       return undefined;

@@ -30,6 +30,8 @@ export interface RouteRunnerDeps {
   leaseMs?: number;
   batch?: number;
   pollMs?: number;
+  /** How long wake() waits for more parsed messages before a pass (0: at once). */
+  settleMs?: number;
   /**
    * The sender an SRS address of ours stands for (mail we forwarded bounced back to it), or null.
    * Mail to such an address goes back to that sender, whatever the routes say.
@@ -37,12 +39,15 @@ export interface RouteRunnerDeps {
   returnPath?: (rcpt: string) => string | null;
   /** The name of the desk an address belongs to (its intake or a ticket's address), or null. */
   deskOf?: (rcpt: string) => string | null;
+  /** Told when a pass committed action jobs (the action runner takes them at once). */
+  onJobs?: () => void;
 }
 
 /** The built-in route that returns bounces of forwarded mail (not a valid route id: no clash). */
 export const SRS_RETURN_ROUTE = '@srs-return';
 
-const DEFAULTS = { leaseMs: 60_000, batch: 100, pollMs: 2000 };
+const DEFAULTS = { leaseMs: 60_000, batch: 100, pollMs: 2000, settleMs: 10 };
+const NOTHING = { moved: 0, more: false };
 
 /** What routing a batch leads to, committed with the cursor's move. */
 type Outcome = { events: InboundEventInput[]; jobs: NewActionJob[]; now: number };
@@ -51,6 +56,7 @@ export class RouteRunner {
   private readonly d: RouteRunnerDeps & typeof DEFAULTS;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
+  private settle: NodeJS.Timeout | null = null;
   private readonly loop: WakeLoop;
 
   constructor(deps: RouteRunnerDeps) {
@@ -68,13 +74,26 @@ export class RouteRunner {
     this.wake();
   }
 
-  /** Looks for work now (messages were parsed); calls during a pass make it look once more. */
+  /**
+   * Looks for work soon (messages were parsed): after a short settling pause, so that mail
+   * arriving one message at a time is routed in batches (each pass is two writes, the lease and
+   * the cursor) rather than one pass per message. Calls during a pass make it look once more.
+   */
   wake(): void {
-    this.loop.wake();
+    if (this.d.settleMs <= 0) {
+      this.loop.wake();
+      return;
+    }
+    this.settle ??= setTimeout(() => {
+      this.settle = null;
+      this.loop.wake();
+    }, this.d.settleMs).unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.settle) clearTimeout(this.settle);
+    this.settle = null;
     await this.loop.stop();
   }
 
@@ -82,14 +101,17 @@ export class RouteRunner {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.pass();
-      if (n === 0) return total;
-      total += n;
+      const { moved, more } = await this.pass();
+      total += moved;
+      if (moved === 0 || !more) return total;
     }
   }
 
-  /** One batch: returns how many messages the cursor moved past. */
-  private async pass(): Promise<number> {
+  /**
+   * One batch: how many messages the cursor moved past, and whether more may be waiting behind
+   * them (the batch was full and all of it was routed).
+   */
+  private async pass(): Promise<{ moved: number; more: boolean }> {
     const now = this.now();
     const at = new Date(now).toISOString();
     const candidates = await this.d.storage.inbound.takeRouting({
@@ -98,20 +120,22 @@ export class RouteRunner {
       leaseMs: this.d.leaseMs,
       limit: this.d.batch,
     });
-    if (!candidates || candidates.length === 0) return 0;
+    if (!candidates || candidates.length === 0) return NOTHING;
     // In order, up to the first message still waiting for its parse.
     const ready: RoutingCandidate[] = [];
     for (const c of candidates) {
       if (c.parseState === 'pending') break;
       ready.push(c);
     }
-    if (ready.length === 0) return 0;
+    if (ready.length === 0) return NOTHING;
     const router = await this.d.book.router();
     const events: InboundEventInput[] = [];
     const jobs: NewActionJob[] = [];
     for (const c of ready) {
       if (!ROUTED_LISTENERS.has(c.listener)) continue;
-      if (router.routes.length === 0 && !this.d.returnPath && !this.d.deskOf) continue;
+      // Without routes only the built-in ones (SRS returns, desks) can apply, and they go by the
+      // envelope recipients alone: the stored message is read only when one of them matches.
+      if (router.routes.length === 0 && !this.builtInApplies(c.rcptTo)) continue;
       await this.route(c, router, { events, jobs, now });
     }
     const committed = await this.d.storage.inbound.commitRouting({
@@ -123,10 +147,22 @@ export class RouteRunner {
     });
     if (!committed) {
       this.d.logger.warn('routing: lost the routing lease before committing; another node routes these');
-      return 0;
+      return NOTHING;
     }
-    if (jobs.length > 0) this.d.logger.info({ messages: ready.length, jobs: jobs.length }, 'messages routed');
-    return ready.length;
+    if (jobs.length > 0) {
+      this.d.logger.info({ messages: ready.length, jobs: jobs.length }, 'messages routed');
+      this.d.onJobs?.();
+    }
+    return {
+      moved: ready.length,
+      more: ready.length === candidates.length && candidates.length === this.d.batch,
+    };
+  }
+
+  private builtInApplies(rcptTo: readonly string[]): boolean {
+    return rcptTo.some(
+      (r) => (this.d.returnPath?.(r) ?? null) !== null || (this.d.deskOf?.(r) ?? null) !== null,
+    );
   }
 
   private async route(

@@ -8,10 +8,10 @@ import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Envelope, ParsedMessage } from '../domain/message.ts';
 import { cleanTag } from '../domain/tags.ts';
-import type { SearchQuery } from '../search/ast.ts';
+import type { SearchDocument, SearchQuery } from '../search/ast.ts';
 import { matchesSearch } from '../search/match.ts';
 import { parseSearch } from '../search/query.ts';
-import { searchColumns } from '../storage/rows.ts';
+import { messageSearchDocument } from '../search/text.ts';
 
 export interface TagRule {
   match: string;
@@ -71,7 +71,7 @@ export class Tagger {
   }
 
   /** Tag names for a parsed message (cleaning and de-duplication happen in storage). */
-  tagsFor(parsed: ParsedMessage, envelope: Envelope | null, size: number): string[] {
+  tagsFor(parsed: ParsedMessage, envelope: Envelope | null, size: number, search?: SearchDocument): string[] {
     const tags: string[] = [];
     if (this.config.tagsFromHeader) {
       for (const [name, value] of parsed.headers ?? []) {
@@ -88,7 +88,7 @@ export class Tagger {
     if (this.config.tagsFromUsername && envelope?.authUser) tags.push(envelope.authUser);
     if (this.rules.length > 0) {
       const target = {
-        doc: searchColumns(parsed),
+        doc: search ?? messageSearchDocument(parsed),
         // Rules see the tags the message had before any rule ran, so their order does not matter.
         tags: [...tags],
         read: false,

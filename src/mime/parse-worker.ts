@@ -4,6 +4,7 @@ import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { ParseResult } from '../domain/message.ts';
 import { startIdleGc } from '../runtime/idle-gc.ts';
+import { messageSearchDocument } from '../search/text.ts';
 import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
 import { transferable } from './transferable.ts';
@@ -37,7 +38,10 @@ async function handle(req: WorkerRequest): Promise<void> {
       const results: ParseResult[] = [];
       for (const raw of req.raws) {
         try {
-          results.push({ ok: true, parsed: await parseMessage(raw) });
+          const parsed = await parseMessage(raw);
+          // The search document is made here too, in this low-priority thread, rather than by the
+          // writer thread (spool commits) or the main thread (SMTP) when the parse is saved.
+          results.push({ ok: true, parsed, search: messageSearchDocument(parsed) });
         } catch (err) {
           results.push({ ok: false, error: err instanceof Error ? err.message : String(err) });
         }

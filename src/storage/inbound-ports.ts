@@ -9,6 +9,8 @@ export interface RoutingCandidate {
   seq: number;
   listener: Listener;
   parseState: ParseState;
+  /** The envelope recipients: whether a built-in route (SRS return, desk) applies is known from them. */
+  rcptTo: string[];
 }
 
 export interface InboundEventInput {

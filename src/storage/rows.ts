@@ -1,8 +1,6 @@
 // Maps stored rows to domain objects; shared by both adapters (JSON columns arrive as text in
 // SQLite and as parsed values in PostgreSQL, so callers pass them through `json`).
 import type { Address, Envelope, MessageSummary, ParsedMessage, ParseState } from '../domain/message.ts';
-import type { SearchDocument } from '../search/ast.ts';
-import { searchDocument } from '../search/text.ts';
 
 export interface SummaryRow {
   seq: number | string | bigint;
@@ -76,20 +74,4 @@ export function summaryColumns(p: ParsedMessage) {
     attachment_count: p.attachments.length,
     inline_count: p.inline.length,
   };
-}
-
-/** The normalised search fields of a parsed message (see src/search/text.ts). */
-export function searchColumns(p: ParsedMessage): SearchDocument {
-  return searchDocument({
-    from: p.from,
-    to: p.to,
-    cc: p.cc,
-    bcc: p.bcc,
-    replyTo: p.replyTo,
-    subject: p.subject,
-    messageId: p.messageId,
-    headers: p.headers ?? [],
-    text: p.text,
-    attachmentNames: [...p.attachments, ...p.inline].map((a) => a.FileName).filter(Boolean),
-  });
 }

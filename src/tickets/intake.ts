@@ -80,12 +80,34 @@ function entryOf(mail: DeskMail, kind: NewTicketEntry['kind'], note: string | nu
 
 export class DeskIntake {
   private readonly d: IntakeDeps;
+  /** The intake under way per desk: one message at a time each (see take()). */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(deps: IntakeDeps) {
     this.d = deps;
   }
 
-  async take(desk: Desk, mail: DeskMail, raw: Uint8Array): Promise<IntakeOutcome> {
+  /**
+   * Files one message on the desk. Messages of one desk are taken one after the other: the caps
+   * (acknowledgements per address, automatic mail per sender and per ticket) count what earlier
+   * messages recorded, so two of a burst taken side by side (the action runner runs jobs
+   * concurrently) would both pass a cap that only one may.
+   */
+  take(desk: Desk, mail: DeskMail, raw: Uint8Array): Promise<IntakeOutcome> {
+    const before = this.tails.get(desk.name) ?? Promise.resolve();
+    const run = before.then(
+      () => this.takeNow(desk, mail, raw),
+      () => this.takeNow(desk, mail, raw),
+    );
+    const tail = run.catch(() => undefined);
+    this.tails.set(desk.name, tail);
+    void tail.then(() => {
+      if (this.tails.get(desk.name) === tail) this.tails.delete(desk.name);
+    });
+    return run;
+  }
+
+  private async takeNow(desk: Desk, mail: DeskMail, raw: Uint8Array): Promise<IntakeOutcome> {
     const { anchors, store } = this.d;
     if (isOwnMail(anchors, mail.parsed))
       return {

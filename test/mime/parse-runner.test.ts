@@ -180,6 +180,8 @@ for (const backend of BACKENDS) {
         logger: logSink([]),
         concurrency: 1,
         pollMs: 60_000,
+        // At once: the message must be in flight (not settling) when stop() is called.
+        settleMs: 0,
       });
       runner.start();
       const id = await spool(storage, fixture('plain.eml'));

@@ -99,8 +99,9 @@ export class PostgresInbound implements InboundStore {
       seq: string;
       listener: string;
       parse_state: string;
+      rcpt_to: string[] | null;
     }>(
-      `SELECT id, seq, envelope->>'listener' AS listener, parse_state FROM messages
+      `SELECT id, seq, envelope->>'listener' AS listener, parse_state, envelope->'rcptTo' AS rcpt_to FROM messages
        WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [taken[0].seq, req.limit],
     );
@@ -109,6 +110,7 @@ export class PostgresInbound implements InboundStore {
       seq: Number(r.seq),
       listener: r.listener as RoutingCandidate['listener'],
       parseState: r.parse_state as RoutingCandidate['parseState'],
+      rcptTo: r.rcpt_to ?? [],
     }));
   }
 

@@ -3,9 +3,9 @@
 import type pg from 'pg';
 import type { SpoolEntry } from '../../domain/message.ts';
 import { cleanTag } from '../../domain/tags.ts';
-import { normalize } from '../../search/text.ts';
+import { messageSearchDocument, normalize } from '../../search/text.ts';
 import type { ParsedRecord, RetentionLimits, Selection } from '../ports.ts';
-import { searchColumns, summaryColumns } from '../rows.ts';
+import { summaryColumns } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
 import { compileSearch } from './search-sql.ts';
 
@@ -118,7 +118,7 @@ export async function saveParsed(db: Db, record: ParsedRecord): Promise<void> {
     return;
   }
   const c = summaryColumns(result.parsed);
-  const d = searchColumns(result.parsed);
+  const d = result.search ?? messageSearchDocument(result.parsed);
   const { rows } = await db.query<{ seq: string }>(
     `WITH m AS (
        UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = $2, subject = $3,

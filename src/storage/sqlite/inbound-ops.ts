@@ -44,14 +44,22 @@ export const inboundOps = {
     if (!taken) return null;
     const rows = stmt(
       db,
-      `SELECT id, seq, json_extract(envelope, '$.listener') AS listener, parse_state
+      `SELECT id, seq, json_extract(envelope, '$.listener') AS listener, parse_state,
+         json_extract(envelope, '$.rcptTo') AS rcpt_to
        FROM messages WHERE seq > ? ORDER BY seq LIMIT ?`,
-    ).all(taken.seq, req.limit) as { id: string; seq: number; listener: string; parse_state: string }[];
+    ).all(taken.seq, req.limit) as {
+      id: string;
+      seq: number;
+      listener: string;
+      parse_state: string;
+      rcpt_to: string | null;
+    }[];
     return rows.map((r) => ({
       id: r.id,
       seq: r.seq,
       listener: r.listener as RoutingCandidate['listener'],
       parseState: r.parse_state as RoutingCandidate['parseState'],
+      rcptTo: r.rcpt_to ? (JSON.parse(r.rcpt_to) as string[]) : [],
     }));
   },
 

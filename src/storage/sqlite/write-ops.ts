@@ -3,10 +3,10 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { ParsedMessage, SpoolEntry } from '../../domain/message.ts';
 import { cleanTag } from '../../domain/tags.ts';
-import type { SearchQuery } from '../../search/ast.ts';
-import { normalize } from '../../search/text.ts';
+import type { SearchDocument, SearchQuery } from '../../search/ast.ts';
+import { messageSearchDocument, normalize } from '../../search/text.ts';
 import type { ParsedRecord, RenameTagOutcome, RetentionLimits, Selection } from '../ports.ts';
-import { searchColumns, summaryColumns } from '../rows.ts';
+import { summaryColumns } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
 import { apiKeyOps } from './api-key-ops.ts';
 import { inboundOps } from './inbound-ops.ts';
@@ -69,8 +69,8 @@ export function customHeaderLines(headers: string): string {
     .join('\n');
 }
 
-function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage): void {
-  const d = searchColumns(parsed);
+function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage, doc?: SearchDocument): void {
+  const d = doc ?? messageSearchDocument(parsed);
   stmt(
     db,
     `INSERT OR REPLACE INTO message_search
@@ -122,7 +122,7 @@ function saveOneParsed(db: DatabaseSync, record: ParsedRecord): number {
     row.seq,
     JSON.stringify(result.parsed),
   );
-  saveSearch(db, row.seq, result.parsed);
+  saveSearch(db, row.seq, result.parsed, result.search);
   if (record.tags?.length) addTags(db, row.seq, record.tags);
   return 1;
 }
@@ -309,3 +309,13 @@ export type WriteOpName = keyof WriteOps;
  * (synchronous=NORMAL); the next durable commit fsyncs the WAL, and everything before it with it.
  */
 export const REBUILDABLE_OPS: ReadonlySet<WriteOpName> = new Set<WriteOpName>(['saveParsed']);
+
+/**
+ * Ops committed at once but without an fsync of their own: the routing cursor and its lease. Lost
+ * in a power cut (never in a process crash: WAL commits reach the OS at once), the cursor moves
+ * back and those messages are routed again, which records nothing twice (event and job ids are
+ * derived from the message, and inserted ON CONFLICT DO NOTHING). Anything that happened after
+ * them durably (a job claimed or done) was fsynced with them, as the WAL is written in order.
+ * Without this, routing paid two fsyncs per pass, each message's when mail comes one at a time.
+ */
+export const UNSYNCED_OPS: ReadonlySet<WriteOpName> = new Set<WriteOpName>(['takeRouting', 'commitRouting']);

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { startIdleGc } from '../../runtime/idle-gc.ts';
 import { migrate, openDatabase } from './open.ts';
 import { registerSearchFunctions } from './search-sql.ts';
-import { REBUILDABLE_OPS, type WriteOpName, writeOps } from './write-ops.ts';
+import { REBUILDABLE_OPS, UNSYNCED_OPS, type WriteOpName, writeOps } from './write-ops.ts';
 
 export interface WriterRequest {
   id: number;
@@ -29,33 +29,75 @@ startIdleGc();
 port.postMessage({ kind: 'ready', migrated: migrate(db) } satisfies WriterNotice);
 
 /**
- * Rebuildable ops (parse results) wait up to this long for company: they ride along with the next
- * durable commit, or commit together when the timer fires. Each SQLite transaction rewrites whole
- * pages into the WAL, so one commit per parse result cost more CPU than the parsing itself.
+ * Rebuildable ops (parse results) wait up to this long for company when nothing durable is queued,
+ * then commit together. Each SQLite transaction rewrites whole pages into the WAL, so one commit
+ * per parse result cost more CPU than the parsing itself.
  */
 const REBUILDABLE_DELAY_MS = 20;
 /** A backlog this long commits at once instead of waiting for the timer. */
 const REBUILDABLE_BATCH = 256;
+/**
+ * Durable ops (spool appends: a client waits for each one's 250) never queue behind a backlog of
+ * rebuildable ones. A commit takes every durable op waiting plus at most this many rebuildable
+ * ops as riders (one fsync for both); the rest go in later commits, between durable ones. A
+ * saveParsed op carries a parse batch (up to 64 messages, about 2 ms of index writes), so a
+ * spool commit waits at most that long for parse results (docs/performance.md).
+ */
+const REBUILDABLE_RIDERS = 1;
+/** Rebuildable ops per commit when nothing durable waits: larger, but still bounded. */
+const REBUILDABLE_PER_COMMIT = 4;
 
-let queue: WriterRequest[] = [];
+/** Durable ops in arrival order. */
+let durable: WriterRequest[] = [];
+/** Rebuildable ops in arrival order. */
+let rebuildable: WriterRequest[] = [];
 let scheduled = false;
 let lazyTimer: NodeJS.Timeout | null = null;
 let synchronous: 'FULL' | 'NORMAL' = 'FULL';
 
-/** FULL (fsync at commit) unless every op in the batch is rebuildable. */
+/** FULL (fsync at commit) unless every op in the batch is rebuildable or needs no fsync. */
 function setSynchronous(batch: WriterRequest[]): void {
-  const wanted = batch.every((r) => REBUILDABLE_OPS.has(r.op)) ? 'NORMAL' : 'FULL';
+  const wanted = batch.every((r) => REBUILDABLE_OPS.has(r.op) || UNSYNCED_OPS.has(r.op)) ? 'NORMAL' : 'FULL';
   if (wanted === synchronous) return;
   db.exec(`PRAGMA synchronous = ${wanted}`);
   synchronous = wanted;
+}
+
+/** The next transaction's ops: durable ones first in line, rebuildable ones bounded. */
+function nextBatch(): WriterRequest[] {
+  const riders = durable.length > 0 ? REBUILDABLE_RIDERS : REBUILDABLE_PER_COMMIT;
+  const batch = durable.concat(rebuildable.slice(0, riders));
+  durable = [];
+  rebuildable = rebuildable.slice(riders);
+  return batch;
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  if (durable.length > 0 || rebuildable.length >= REBUILDABLE_BATCH) {
+    scheduled = true;
+    if (lazyTimer) clearTimeout(lazyTimer);
+    lazyTimer = null;
+    // setImmediate: port messages that arrived meanwhile are taken first (poll phase), so a
+    // durable op that came in during the last commit goes in the next one.
+    setImmediate(drain);
+  } else if (rebuildable.length > 0) lazyTimer ??= setTimeout(drain, REBUILDABLE_DELAY_MS);
 }
 
 function drain(): void {
   scheduled = false;
   if (lazyTimer) clearTimeout(lazyTimer);
   lazyTimer = null;
-  const batch = queue;
-  queue = [];
+  const batch = nextBatch();
+  if (batch.length > 0) commit(batch);
+  // What is left is committed next: at once while durable ops or a backlog wait, else on the timer.
+  if (rebuildable.length > 0 && durable.length === 0 && !scheduled) {
+    scheduled = true;
+    setImmediate(drain);
+  } else schedule();
+}
+
+function commit(batch: WriterRequest[]): void {
   const started = performance.now();
   const replies: WriterReply[] = [];
   try {
@@ -92,16 +134,11 @@ function drain(): void {
 
 port.on('message', (msg: WriterMessage) => {
   if (msg.kind === 'close') {
-    if (queue.length > 0) drain();
+    while (durable.length > 0 || rebuildable.length > 0) commit(nextBatch());
     db.close();
     port.close();
     return;
   }
-  queue.push(...msg.requests);
-  if (scheduled) return;
-  const durable = msg.requests.some((r) => !REBUILDABLE_OPS.has(r.op));
-  if (durable || queue.length >= REBUILDABLE_BATCH) {
-    scheduled = true;
-    setImmediate(drain);
-  } else lazyTimer ??= setTimeout(drain, REBUILDABLE_DELAY_MS);
+  for (const r of msg.requests) (REBUILDABLE_OPS.has(r.op) ? rebuildable : durable).push(r);
+  schedule();
 });

@@ -10,8 +10,8 @@ import type { EventBus } from '../../../events/bus.ts';
 import type { Logger } from '../../../observability/logger.ts';
 import type { SearchQuery } from '../../../search/ast.ts';
 import { type MatchTarget, matchesSearch } from '../../../search/match.ts';
+import { messageSearchDocument } from '../../../search/text.ts';
 import type { Storage } from '../../../storage/ports.ts';
-import { searchColumns } from '../../../storage/rows.ts';
 import { lookUp } from './look-up.ts';
 
 const TICK_MS = 1000;
@@ -60,7 +60,7 @@ interface Waiter {
 function matchTarget(m: StoredMessage): MatchTarget | null {
   if (!m.parsed) return null;
   return {
-    doc: searchColumns(m.parsed),
+    doc: messageSearchDocument(m.parsed),
     tags: m.tags,
     read: m.read,
     attachments: m.attachmentCount,
