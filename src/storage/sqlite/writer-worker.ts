@@ -38,14 +38,12 @@ const REBUILDABLE_DELAY_MS = 20;
 const REBUILDABLE_BATCH = 256;
 /**
  * Durable ops (spool appends: a client waits for each one's 250) never queue behind a backlog of
- * rebuildable ones. A commit takes every durable op waiting plus at most this many rebuildable
- * ops as riders (one fsync for both); the rest go in later commits, between durable ones. A
- * saveParsed op carries a parse batch (up to 64 messages, about 2 ms of index writes), so a
- * spool commit waits at most that long for parse results (docs/performance.md).
+ * rebuildable ones. A commit takes every durable op waiting plus this many rebuildable ops (as
+ * riders, one fsync for both), or only these when nothing durable waits; the rest go in later
+ * commits, between durable ones. A saveParsed op carries a parse batch (up to 64 messages, about
+ * 2 ms of index writes), so a spool commit waits at most that long for parse results (ADR 0013).
  */
-const REBUILDABLE_RIDERS = 1;
-/** Rebuildable ops per commit when nothing durable waits: larger, but still bounded. */
-const REBUILDABLE_PER_COMMIT = 4;
+const REBUILDABLE_PER_COMMIT = 1;
 
 /** Durable ops in arrival order. */
 let durable: WriterRequest[] = [];
@@ -65,10 +63,9 @@ function setSynchronous(batch: WriterRequest[]): void {
 
 /** The next transaction's ops: durable ones first in line, rebuildable ones bounded. */
 function nextBatch(): WriterRequest[] {
-  const riders = durable.length > 0 ? REBUILDABLE_RIDERS : REBUILDABLE_PER_COMMIT;
-  const batch = durable.concat(rebuildable.slice(0, riders));
+  const batch = durable.concat(rebuildable.slice(0, REBUILDABLE_PER_COMMIT));
   durable = [];
-  rebuildable = rebuildable.slice(riders);
+  rebuildable = rebuildable.slice(REBUILDABLE_PER_COMMIT);
   return batch;
 }
 
