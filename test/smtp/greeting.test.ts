@@ -92,6 +92,24 @@ describe('smtp greeting without a configured pause', () => {
   });
   after(async () => h.close());
 
+  /**
+   * Holds the next connect stages until `release.open()`: `entered` opens when one starts. The
+   * returned `restore` releases and puts the default (no wait) back.
+   */
+  function holdConnectStage() {
+    const entered = gate();
+    const release = gate();
+    connectStage = async () => {
+      entered.open();
+      await release.promise;
+    };
+    const restore = () => {
+      release.open();
+      connectStage = async () => {};
+    };
+    return { entered, release, restore };
+  }
+
   test("an honest client is greeted by the session, never by smtp-server's 100 ms timer", async () => {
     greetedFrom.length = 0;
     for (let i = 0; i < 10; i++) {
@@ -151,12 +169,7 @@ describe('smtp greeting without a configured pause', () => {
   test("a command during the connect stage: smtp-server's own refusal becomes ours", async () => {
     // The connect stage is entered only once the session found the client silent, so the line
     // written now reaches smtp-server's parser before its greeting ("421 You talk too soon").
-    const entered = gate();
-    const release = gate();
-    connectStage = async () => {
-      entered.open();
-      await release.promise;
-    };
+    const { entered, release, restore } = holdConnectStage();
     try {
       const client = await RawClient.connect(h.ports.smtp);
       await entered.promise;
@@ -167,18 +180,12 @@ describe('smtp greeting without a configured pause', () => {
       await client.closed;
       assert.equal(client.unread, '', 'no greeting once the connect stage finished');
     } finally {
-      release.open();
-      connectStage = async () => {};
+      restore();
     }
   });
 
   test('a partial line during the connect stage: the greeting turns into the refusal', async () => {
-    const entered = gate();
-    const release = gate();
-    connectStage = async () => {
-      entered.open();
-      await release.promise;
-    };
+    const { entered, release, restore } = holdConnectStage();
     try {
       const client = await RawClient.connect(h.ports.smtp);
       await entered.promise;
@@ -191,8 +198,7 @@ describe('smtp greeting without a configured pause', () => {
       release.open();
       await assertRefused(client);
     } finally {
-      release.open();
-      connectStage = async () => {};
+      restore();
     }
   });
 
