@@ -1,14 +1,8 @@
-// Watches the command stream beside smtp-server's parser to enforce what the parser cannot:
-// an absolute deadline for each command line (a client trickling one byte a second keeps the
-// socket's idle timer fresh forever) and the RFC 5321 §4.5.3.1.4 limit of 512 octets per line.
-//
-// Why a 'data' listener and not a stream in front of the parser: smtp-server wraps whatever socket
-// it is given in a TLSSocket on STARTTLS, so a filter in front would only see ciphertext after the
-// upgrade. A listener added before smtp-server pipes the socket sees every chunk first and in
-// order; after STARTTLS, smtp-server hands us the TLS socket in onSecure before piping it, and the
-// guard moves there. Acting is done through the session (reply + close), which also stops the
-// parser from running the offending line: SMTPConnection.close() marks the parser closed.
-import type { Duplex } from 'node:stream';
+// Watches the command stream as it arrives, before it is cut into lines (./wire.ts hands it every
+// chunk first): an absolute deadline for each command line (a client trickling one byte a second
+// keeps the socket's idle timer fresh forever) and the RFC 5321 §4.5.3.1.4 limit of 512 octets per
+// line. Acting is done through the session (reply + close), which also stops the wire from cutting
+// the offending line.
 
 const LF = 0x0a;
 /** RFC 5321 §4.5.3.1.4: a command line is at most 512 octets including CRLF. */
@@ -23,7 +17,6 @@ type Mode = 'command' | 'suspended' | 'data';
 export class LineGuard {
   private readonly commandTimeoutMs: number;
   private readonly onViolation: (v: GuardViolation) => void;
-  private socket: Duplex | null = null;
   private mode: Mode = 'command';
   private lineLength = 0;
   /** The first octets of the current line, enough to recognise AUTH and DATA. */
@@ -31,21 +24,10 @@ export class LineGuard {
   private saslPending = false;
   private timer: NodeJS.Timeout | null = null;
   private received = 0;
-  private readonly listener = (chunk: Buffer) => this.onChunk(chunk);
 
   constructor(opts: { commandTimeoutMs: number; onViolation: (v: GuardViolation) => void }) {
     this.commandTimeoutMs = opts.commandTimeoutMs;
     this.onViolation = opts.onViolation;
-  }
-
-  /** Starts watching `socket` (the TLS socket after STARTTLS) with a fresh line state. */
-  attach(socket: Duplex): void {
-    if (this.socket === socket) return;
-    this.socket?.off('data', this.listener);
-    this.socket = socket;
-    this.mode = 'command';
-    this.resetLine();
-    socket.on('data', this.listener);
   }
 
   /** Message data is flowing: the DATA deadline applies instead. */
@@ -84,8 +66,6 @@ export class LineGuard {
   }
 
   stop(): void {
-    this.socket?.off('data', this.listener);
-    this.socket = null;
     this.resetLine();
   }
 
@@ -100,7 +80,8 @@ export class LineGuard {
     return this.saslPending || /^AUTH(\s|$)/i.test(this.head) ? MAX_AUTH_LINE : MAX_COMMAND_LINE;
   }
 
-  private onChunk(chunk: Buffer): void {
+  /** Every chunk received, in order, before anything acts on it. */
+  feed(chunk: Buffer): void {
     this.received += chunk.length;
     let start = 0;
     while (this.mode === 'command') {

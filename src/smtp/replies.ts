@@ -134,15 +134,10 @@ export const REPLIES = {
 
 export type ReplyReason = keyof typeof REPLIES;
 
-/** The reply line's text part (enhanced code first), as passed to smtp-server without its own code. */
+/** The reply line's text part (enhanced code first), without the basic code. */
 export function replyText(reason: ReplyReason, suffix = ''): string {
   const r: Reply = REPLIES[reason];
   return `${r.enhanced} ${r.text}${suffix ? ` ${suffix}` : ''}`;
-}
-
-/** An error that smtp-server turns into this reply (it reads `responseCode` and `message`). */
-export function replyError(reason: ReplyReason): Error & { responseCode: number } {
-  return Object.assign(new Error(replyText(reason)), { responseCode: REPLIES[reason].code });
 }
 
 export type ChaosReason = Extract<ReplyReason, `chaos-${string}`>;
@@ -155,6 +150,3 @@ export function chaosReply(reason: ChaosReason, code: number): Reply {
   const detail = reason === 'chaos-auth' ? '7.0' : base.enhanced.slice(2);
   return { code, enhanced: `${Math.floor(code / 100)}.${detail}`, text: base.text };
 }
-
-/** Matches a reply text that already starts with an enhanced code (see session's send filter). */
-export const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;

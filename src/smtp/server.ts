@@ -1,12 +1,9 @@
 // The smtp role: up to three listeners (plain MX/sandbox with STARTTLS, submission, implicit-TLS
-// submission) in front of smtp-server. We accept sockets ourselves and hand them to
-// SMTPServer.connect(): that lets us count connections per IP before any byte is read, run the
-// implicit-TLS handshake with our own deadline, and put the line guard (./line-guard.ts) in
-// front of smtp-server's parser. smtp-server keeps the ESMTP state machine, dot-unstuffing,
-// STARTTLS (it discards commands pipelined behind STARTTLS) and AUTH PLAIN/LOGIN framing.
+// submission). Each accepted socket is counted per IP before any byte is read, implicit TLS is
+// handshaken under our own deadline, and then the socket becomes one SmtpSession (./session.ts:
+// the ESMTP state machine, on the framing of ./wire.ts).
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { SMTPServer } from 'smtp-server';
 import type { Config } from '../config/schema.ts';
 import type { Listener } from '../domain/message.ts';
 import type { Spool } from '../ingest/spool.ts';
@@ -18,8 +15,6 @@ import { ConnectionCounter } from './connection-counter.ts';
 import { createChaosHook } from './hooks/chaos.ts';
 import { createHooks, type Hooks } from './hooks/index.ts';
 import type { RecipientCheck } from './hooks/rcpt-to.ts';
-import { MAX_AUTH_LINE } from './line-guard.ts';
-import { replyError } from './replies.ts';
 import { type SessionContext, SmtpSession } from './session.ts';
 
 export interface SmtpRole {
@@ -68,60 +63,6 @@ function listen(server: net.Server, value: string): Promise<AddressInfo> {
   });
 }
 
-function createProtocolServer(
-  config: Config,
-  listener: Listener,
-  deps: SmtpDeps,
-  authEnabled: boolean,
-  sessions: Map<string, SmtpSession>,
-): SMTPServer {
-  const of = (id: string): SmtpSession => {
-    const s = sessions.get(id);
-    if (!s) throw new Error(`no SMTP session ${id}`);
-    return s;
-  };
-  const server = new SMTPServer({
-    name: config.smtpHostname,
-    banner: 'Mailroom',
-    // smtp-server's own logger prints protocol lines, AUTH exchanges included.
-    logger: false,
-    secure: listener === 'smtps',
-    key: deps.tls.key,
-    cert: deps.tls.cert,
-    size: config.maxMessageSize,
-    hideENHANCEDSTATUSCODES: false,
-    authMethods: ['PLAIN', 'LOGIN'],
-    authOptional: listener === 'smtp' && !config.smtpRequireAuth,
-    allowInsecureAuth: config.smtpAuthAllowInsecure,
-    // RFC 4954: without users there is nothing to authenticate against, so AUTH is not offered.
-    disabledCommands: authEnabled ? [] : ['AUTH'],
-    disableReverseLookup: true,
-    socketTimeout: config.smtpIdleTimeout,
-    maxCommandLength: MAX_AUTH_LINE,
-    onConnect: (s, cb) => answered(deps.logger, of(s.id).handleConnect(cb), cb),
-    onSecure: (socket, s, cb) => of(s.id).handleSecure(socket as tls.TLSSocket, cb),
-    onAuth: (auth, s, cb) => answered(deps.logger, of(s.id).handleAuth(auth, cb), cb),
-    onMailFrom: (address, s, cb) => answered(deps.logger, of(s.id).handleMailFrom(address, s, cb), cb),
-    onRcptTo: (address, s, cb) => answered(deps.logger, of(s.id).handleRcptTo(address, s, cb), cb),
-    onData: (stream, s, cb) => of(s.id).handleData(stream, s, cb),
-    onClose: (s) => sessions.get(s.id)?.end(),
-  });
-  // Socket and TLS errors of single sessions surface here; the session's own close logs the end.
-  server.on('error', (err) => deps.logger.debug({ listener, err: err.message }, 'smtp connection error'));
-  return server;
-}
-
-/**
- * A handler that throws after its hooks (a bug, an unknown reason) must still answer the client,
- * with a temporary failure, and must never become an unhandled rejection that ends the process.
- */
-function answered(log: Logger, handling: Promise<void>, cb: (err: Error | null) => void): void {
-  handling.catch((err: unknown) => {
-    log.error({ err: (err as Error).message }, 'smtp handler failed');
-    cb(replyError('hook-failed'));
-  });
-}
-
 export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
   const { config, logger } = deps;
   const users: AuthUsers | null = config.smtpAuthFile ? await loadAuthFile(config.smtpAuthFile) : null;
@@ -156,6 +97,8 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
       hooks,
       listener,
       requireAuth: listener !== 'smtp' || config.smtpRequireAuth,
+      authEnabled,
+      secureContext,
       submit: deps.submit ?? null,
       // Only mail that arrives as to an MX (not authenticated submission) is checked.
       ...(deps.authenticateSender && listener !== 'submission'
@@ -164,12 +107,13 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
       ...(deps.checkContent && listener !== 'submission' ? { checkContent: deps.checkContent } : {}),
       ...(deps.distrustResults ? { distrustResults: deps.distrustResults } : {}),
     };
-    const session = new SmtpSession(ctx, socket, slot, (s) => {
+    const remote = { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 };
+    const session = new SmtpSession(ctx, socket, remote, slot, (s) => {
       sessions.delete(s.id);
       slot.release();
     });
     sessions.set(session.id, session);
-    session.start(protocol.get(listener)!, { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 });
+    session.start();
   };
 
   // Implicit TLS (RFC 8314): the handshake runs before the session exists, under the command
@@ -195,18 +139,17 @@ export async function startSmtp(deps: SmtpDeps): Promise<SmtpRole> {
   };
 
   const accept = (listener: Listener, socket: net.Socket) => {
-    // Errors before smtp-server takes over (resets during the handshake) end only this socket.
+    // Errors (resets during a handshake, say) end only this socket.
     socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
     const slot = counter.acquire((socket.remoteAddress ?? '').replace(/^::ffff:/i, ''));
     if (listener === 'smtps') acceptTls(socket, slot);
     else begin(listener, socket, socket, slot);
   };
 
-  const protocol = new Map<Listener, SMTPServer>();
   try {
     for (const [listener, value] of wanted) {
       if (!value) continue;
-      protocol.set(listener, createProtocolServer(config, listener, deps, authEnabled, sessions));
       const server = net.createServer((socket) => accept(listener, socket));
       listeners.set(listener, { server, address: await listen(server, value) });
       logger.info({ listener, address: listeners.get(listener)!.address }, 'smtp listening');

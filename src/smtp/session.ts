@@ -1,34 +1,25 @@
-// One SMTP session: a thin adapter between smtp-server's callbacks and the stage hooks. It owns
-// the per-session deadlines (command line, DATA, whole session, STARTTLS handshake), counts bad
-// commands and failed AUTHs, and turns verdicts into replies through ./replies.ts.
+// One SMTP session: the ESMTP state machine (RFC 5321 §4.1, with PIPELINING, SIZE, 8BITMIME,
+// SMTPUTF8, ENHANCEDSTATUSCODES, STARTTLS and AUTH PLAIN/LOGIN) on top of the framing in ./wire.ts.
+// It owns the per-session deadlines (command line, DATA, whole session, STARTTLS handshake), counts
+// bad commands and failed AUTHs, runs the stage hooks and turns their verdicts into replies through
+// ./replies.ts. Command syntax is parsed in ./commands.ts.
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
-import type {
-  SMTPServer,
-  SMTPServerAddress,
-  SMTPServerAuthentication,
-  SMTPServerAuthenticationResponse,
-  SMTPServerDataStream,
-  SMTPServerSession,
-} from 'smtp-server';
+import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 import type { Envelope, Listener } from '../domain/message.ts';
 import type { Spool } from '../ingest/spool.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ChaosStage } from './chaos.ts';
-import { type CollectedData, collectData } from './data-collector.ts';
+import { decodeBase64, decodePlain, heloName, isHttpRequest, parsePath, splitCommand } from './commands.ts';
 import { runHook } from './hook-runner.ts';
 import type { Hooks } from './hooks/index.ts';
 import { defer, type Refusal, reject, type SessionFacts, type Verdict } from './hooks/types.ts';
 import { LineGuard } from './line-guard.ts';
-import { ENHANCED_PREFIX, REPLIES, type ReplyReason, replyError, replyText } from './replies.ts';
-import { rewriteBuiltinReply } from './reply-filter.ts';
+import { REPLIES, type ReplyReason, replyText } from './replies.ts';
+import { type MessageData, SmtpWire, type WireHandler } from './wire.ts';
 
-type Connection = SMTPServer['connections'] extends Set<infer C> ? C : never;
-type Send = Connection['send'];
-type Callback = (err?: Error | null) => void;
 type TimerName = 'session' | 'data' | 'handshake' | 'greet';
 
 export interface SessionContext {
@@ -39,6 +30,10 @@ export interface SessionContext {
   hooks: Hooks;
   listener: Listener;
   requireAuth: boolean;
+  /** AUTH is offered: users are configured (or any credentials are accepted). */
+  authEnabled: boolean;
+  /** The server's certificate for STARTTLS. */
+  secureContext: SecureContext;
   /**
    * Queues an authenticated user's message for delivery and returns its id; null when mail is
    * captured (then every message goes to the inbox through the spool).
@@ -61,21 +56,39 @@ export interface SessionContext {
   checkContent?: (envelope: Envelope, raw: Uint8Array) => Promise<{ code: number; text: string } | null>;
 }
 
-/** Replies that mean the client sent an unknown or malformed command (RFC 5321 §4.2.4, §4.3.2). */
-const BAD_COMMAND_CODES = new Set([500, 501, 502, 504]);
+interface Answer {
+  code: number;
+  text: string;
+}
 
-export class SmtpSession {
+/** Replies that mean the client sent an unknown or malformed command (RFC 5321 §4.2.4, §4.3.2). */
+const BAD_COMMAND_CODES = new Set([500, 501, 502, 504, 555]);
+/** MAIL FROM parameters we implement (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 4954 AUTH). */
+const BODY_TYPES = new Set(['7BIT', '8BITMIME']);
+/** RFC 4954 §4: the server's challenges for LOGIN, "Username:" and "Password:" in base64. */
+const LOGIN_USERNAME = 'VXNlcm5hbWU6';
+const LOGIN_PASSWORD = 'UGFzc3dvcmQ6';
+
+export class SmtpSession implements WireHandler {
   readonly id = randomBytes(9).toString('base64url');
   private readonly ctx: SessionContext;
-  private readonly socket: Duplex;
+  private readonly wire: SmtpWire;
+  private readonly remote: { address: string; port: number };
   private readonly counts: { fromIp: number; total: number };
   private readonly onEnd: (s: SmtpSession) => void;
   private readonly log: Logger;
   private readonly guard: LineGuard;
   private readonly started = Date.now();
-  private conn: Connection | null = null;
   private tls: Envelope['tls'] = null;
   private authUser: string | null = null;
+  /** The EHLO/HELO name; null before one (and after STARTTLS, RFC 3207 §4.2). */
+  private helo: string | null = null;
+  /** The transaction: its reverse-path once MAIL was accepted (null: none), and its recipients. */
+  private mailFrom: string | null = null;
+  private smtpUtf8 = false;
+  private rcptTo: string[] = [];
+  /** An AUTH exchange waiting for the client's next line. */
+  private sasl: { method: 'PLAIN' | 'LOGIN'; username?: string } | null = null;
   private authFailures = 0;
   private badCommands = 0;
   private messages = 0;
@@ -90,12 +103,13 @@ export class SmtpSession {
 
   constructor(
     ctx: SessionContext,
-    socket: Duplex,
+    socket: Socket,
+    remote: { address: string; port: number },
     counts: { fromIp: number; total: number },
     onEnd: (s: SmtpSession) => void,
   ) {
     this.ctx = ctx;
-    this.socket = socket;
+    this.remote = remote;
     this.counts = counts;
     this.onEnd = onEnd;
     this.log = ctx.logger.child({ session: this.id, listener: ctx.listener });
@@ -103,204 +117,428 @@ export class SmtpSession {
       commandTimeoutMs: ctx.config.smtpCommandTimeout,
       onViolation: (v) => this.hangUp(v),
     });
+    this.wire = new SmtpWire(socket, this);
+    this.watch(socket);
+    if (socket instanceof TLSSocket) this.recordTls(socket);
   }
 
-  /** Hands the socket to smtp-server with the guard in front and the reply filter installed. */
-  start(server: SMTPServer, remote: { address: string; port: number }): void {
-    this.guard.attach(this.socket);
-    this.socket.once('close', () => this.end());
-    server.connect(this.socket as Parameters<SMTPServer['connect']>[0], { id: this.id });
-    for (const c of server.connections) if (c.id === this.id) this.conn = c;
-    const conn = this.conn!;
-    const send: Send = conn.send.bind(conn);
-    conn.send = (code, data, context) => this.filterSend(send, code, data, context);
-    // smtp-server's init() has armed a 100 ms timer that calls connectionReady() (onConnect, then
-    // the 220): a fixed pause that caps one-connection-per-message clients at ~10 messages/s.
-    // This connection's timer finds a no-op; greetWhenQuiet() calls the real one.
-    const ready = conn.connectionReady.bind(conn);
-    conn.connectionReady = () => {};
-    if (this.socket instanceof TLSSocket) this.recordTls(this.socket);
+  /** Idle deadline and end of session on `socket` (the TLS socket after STARTTLS). */
+  private watch(socket: Socket): void {
+    socket.once('close', () => this.end());
+    socket.on('error', (err: Error) => {
+      this.log.debug({ err: err.message }, 'smtp connection error');
+      socket.destroy();
+    });
+    socket.setTimeout(this.ctx.config.smtpIdleTimeout, () => this.hangUp('idle-timeout'));
+  }
+
+  /** Starts the session: the connect stage, then the greeting. */
+  start(): void {
     this.setTimer('session', this.ctx.config.smtpSessionTimeout, () => this.hangUp('session-timeout'));
     this.ctx.metrics.sessions.inc({ listener: this.ctx.listener });
     this.ctx.metrics.sessionsActive.add(1, { listener: this.ctx.listener });
-    this.log.info({ clientIp: remote.address, clientPort: remote.port }, 'smtp connect');
-    this.greetWhenQuiet(() => ready());
+    this.log.info({ clientIp: this.remote.address, clientPort: this.remote.port }, 'smtp connect');
+    this.greetWhenQuiet();
   }
 
   /**
-   * Runs smtp-server's connect sequence (onConnect hooks, onSecure on implicit TLS, the 220) once
-   * the client has had its chance to talk out of turn, and refuses it if it did (RFC 5321 §3.1).
-   * By default that chance is one poll phase of the event loop: start() runs in the poll phase
-   * that accepted the socket (or finished its TLS handshake), the first setImmediate runs after
-   * it, and the second after the next poll phase, which reads whatever the client wrote straight
-   * after connecting. An honest client waits for the greeting, so this costs it nothing. With
-   * --smtp-greet-pause the wait is that long instead (postscreen's pregreet test); a command line
-   * sent during it is refused at once through smtp-server's "talk too soon" (see filterSend).
+   * Runs the connect stage (hooks, then the 220) once the client has had its chance to talk out of
+   * turn, and refuses it if it did (RFC 5321 §3.1). By default that chance is one poll phase of the
+   * event loop: start() runs in the poll phase that accepted the socket (or finished its TLS
+   * handshake), the first setImmediate runs after it, and the second after the next poll phase,
+   * which reads whatever the client wrote straight after connecting. An honest client waits for
+   * the greeting, so this costs it nothing. With --smtp-greet-pause the wait is that long instead
+   * (postscreen's pregreet test). Bytes that arrive before the greeting at any point (during the
+   * pause, or while the connect hooks run) are refused at once (see chunk()).
    */
-  private greetWhenQuiet(ready: () => void): void {
+  private greetWhenQuiet(): void {
     const greet = () => {
       if (this.ended || this.closing) return;
       if (this.guard.bytesReceived > 0) this.refuseEarlyTalker();
-      else ready();
+      else void this.connectStage();
     };
     const pause = this.ctx.config.smtpGreetPause;
     if (pause > 0) this.setTimer('greet', pause, greet);
     else setImmediate(() => setImmediate(greet));
   }
 
+  private async connectStage(): Promise<void> {
+    try {
+      const chaos = await this.chaos('connect');
+      if (chaos === 'dropped') return;
+      const verdict =
+        chaos ??
+        (await this.runHook('connect', 'hook-failed', () =>
+          this.ctx.hooks.connect({ ...this.facts(), ...this.counts }),
+        ));
+      if (this.ended || this.closing || this.greeted) return;
+      if (verdict.kind !== 'accept') {
+        const answer = this.refuse('connect', verdict);
+        this.closing = true;
+        this.wire.reply(answer.code, answer.text);
+        this.wire.close();
+        return;
+      }
+      this.greeted = true;
+      this.wire.reply(220, `${this.ctx.config.smtpHostname} ESMTP Mailroom`);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'smtp connect stage failed');
+      this.hangUp('hook-failed');
+    }
+  }
+
   /** 554 5.5.1 instead of a greeting, then close: the client sent something before our 220. */
   private refuseEarlyTalker(): void {
-    const conn = this.conn!;
-    if (!this.closing) {
-      this.closing = true;
-      const err = this.refuse('connect', reject('early-talker'));
-      conn.send(err.responseCode, err.message, false);
-    }
-    conn.close();
+    if (this.closing) return;
+    this.closing = true;
+    const answer = this.refuse('connect', reject('early-talker'));
+    this.wire.reply(answer.code, answer.text);
+    this.wire.close();
   }
 
   private facts(): SessionFacts {
-    const conn = this.conn!;
     return {
       sessionId: this.id,
       listener: this.ctx.listener,
-      clientIp: conn.remoteAddress,
-      clientPort: conn.remotePort,
+      clientIp: this.remote.address,
+      clientPort: this.remote.port,
       secure: this.tls !== null,
       authUser: this.authUser,
     };
-  }
-
-  async handleConnect(cb: Callback): Promise<void> {
-    const chaos = await this.chaos('connect');
-    if (chaos === 'dropped') return;
-    if (chaos) return cb(this.refuse('connect', chaos));
-    const verdict = await this.runHook('connect', 'hook-failed', () =>
-      this.ctx.hooks.connect({ ...this.facts(), ...this.counts }),
-    );
-    cb(verdict.kind === 'accept' ? null : this.refuse('connect', verdict));
-  }
-
-  handleSecure(socket: TLSSocket, cb: Callback): void {
-    this.clearTimer('handshake');
-    this.recordTls(socket);
-    // After STARTTLS the raw socket's listeners are gone (smtp-server removed them), so the guard
-    // and the end-of-session signal move to the TLS socket, before smtp-server pipes it.
-    this.guard.attach(socket);
-    socket.once('close', () => this.end());
-    cb();
   }
 
   private recordTls(socket: TLSSocket): void {
     this.tls = { protocol: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher()?.name ?? 'unknown' };
   }
 
-  async handleAuth(
-    auth: SMTPServerAuthentication,
-    cb: (e: Error | null, r?: SMTPServerAuthenticationResponse) => void,
-  ): Promise<void> {
-    const username = auth.username ?? '';
+  // --- wire handler ---
+
+  chunk(chunk: Buffer): void {
+    this.guard.feed(chunk);
+    if (!this.greeted && !this.closing) this.refuseEarlyTalker();
+  }
+
+  line(line: string): void | Promise<void> {
+    if (this.closing || this.ended) return;
+    const pending = this.sasl ? this.saslResponse(line) : this.command(line);
+    if (!pending) return;
+    return pending.catch((err: unknown) => {
+      this.log.error({ err: (err as Error).message }, 'smtp handler failed');
+      this.answer(451, replyText('hook-failed'));
+    });
+  }
+
+  async data(data: MessageData): Promise<void> {
+    this.clearTimer('data');
+    let answer: Answer;
+    try {
+      answer = await this.finishData(data);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'smtp data handling failed');
+      answer = { code: 451, text: replyText('hook-failed') };
+    }
+    this.resetTransaction();
+    this.guard.resume();
+    this.answer(answer.code, answer.text);
+    // A deadline or shutdown that came during the commit closes the session now, after the reply.
+    const deferred = this.deferredHangUp;
+    this.deferredHangUp = null;
+    if (deferred) this.hangUp(deferred);
+  }
+
+  // --- commands ---
+
+  private command(line: string): void | Promise<void> {
+    const { verb, rest } = splitCommand(line);
+    switch (verb) {
+      case 'EHLO':
+      case 'HELO':
+        return this.hello(verb, rest);
+      case 'MAIL':
+        return this.mail(rest);
+      case 'RCPT':
+        return this.rcpt(rest);
+      case 'DATA':
+        return this.startData();
+      case 'RSET':
+        this.resetTransaction();
+        return this.answer(250, '2.0.0 Flushed');
+      case 'NOOP':
+        return this.answer(250, '2.0.0 OK');
+      case 'QUIT':
+        this.closing = true;
+        this.wire.reply(221, '2.0.0 Bye');
+        return this.wire.close();
+      case 'HELP':
+        return this.answer(214, '2.0.0 See RFC 5321');
+      case 'VRFY':
+        // RFC 5321 §3.5.3: 252 when the address is not verified but mail for it is taken.
+        if (!rest) return this.answer(501, '5.5.4 Syntax: VRFY address');
+        return this.answer(252, '2.1.5 Cannot VRFY user, but will accept message and attempt delivery');
+      case 'STARTTLS':
+        return this.startTls(rest);
+      case 'AUTH':
+        return this.auth(rest);
+      default:
+        // A web page posting to this port (cross-protocol request forgery): nothing to talk about.
+        if (isHttpRequest(line)) {
+          this.closing = true;
+          this.wire.reply(421, '4.7.0 HTTP requests not allowed here');
+          return this.wire.close();
+        }
+        return this.answer(500, '5.5.2 Error: command not recognized');
+    }
+  }
+
+  private hello(verb: 'EHLO' | 'HELO', rest: string): void {
+    const name = heloName(rest);
+    if (!name) {
+      this.answer(501, `5.5.4 Syntax: ${verb} hostname`);
+      return;
+    }
+    this.helo = name.toLowerCase();
+    this.resetTransaction();
+    const host = this.ctx.config.smtpHostname;
+    if (verb === 'HELO') {
+      this.answer(250, host);
+      return;
+    }
+    const lines = [host, 'PIPELINING', `SIZE ${this.ctx.config.maxMessageSize}`, '8BITMIME', 'SMTPUTF8'];
+    lines.push('ENHANCEDSTATUSCODES');
+    if (!this.tls) lines.push('STARTTLS');
+    // RFC 4954 §4: no AUTH offered where it would be refused (before TLS, or once authenticated).
+    if (this.ctx.authEnabled && !this.authUser && (this.tls || this.ctx.config.smtpAuthAllowInsecure)) {
+      lines.push('AUTH PLAIN LOGIN');
+    }
+    this.answer(250, lines);
+  }
+
+  private async mail(rest: string): Promise<void> {
+    if (!this.helo) return this.answer(503, '5.5.1 Error: send HELO/EHLO first');
+    if (this.mailFrom !== null) return this.answer(503, '5.5.1 Error: nested MAIL command');
+    const path = parsePath(rest, 'FROM');
+    if (!path.ok) {
+      if (path.error === 'syntax') return this.answer(501, '5.1.7 Bad sender address syntax');
+      return this.answer(
+        501,
+        `5.5.4 ${path.error === 'duplicate' ? 'Duplicate' : 'Bad'} MAIL FROM parameter`,
+      );
+    }
+    let smtpUtf8 = false;
+    for (const [key, value] of path.params) {
+      if (key === 'SIZE') {
+        if (typeof value !== 'string' || !/^\d{1,20}$/.test(value)) {
+          return this.answer(501, '5.5.4 Bad SIZE parameter');
+        }
+        // RFC 1870 §6.1: a declared size over the limit is refused at once.
+        if (Number(value) > this.ctx.config.maxMessageSize) {
+          return this.answer(REPLIES['message-too-big'].code, replyText('message-too-big'));
+        }
+      } else if (key === 'BODY') {
+        if (typeof value !== 'string' || !BODY_TYPES.has(value.toUpperCase())) {
+          return this.answer(501, '5.5.4 Unsupported BODY type');
+        }
+      } else if (key === 'SMTPUTF8') {
+        if (value !== true) return this.answer(501, '5.5.4 SMTPUTF8 takes no value');
+        smtpUtf8 = true;
+      } else if (key !== 'AUTH') {
+        // RFC 5321 §4.1.1.11: an extension we did not offer.
+        return this.answer(555, `5.5.4 Unsupported MAIL FROM parameter ${key}`);
+      }
+    }
+    const chaos = await this.chaos('mail-from');
+    if (chaos === 'dropped') return;
+    if (chaos) return this.answerRefusal('mail-from', chaos);
+    const input = {
+      ...this.facts(),
+      address: path.address,
+      smtpUtf8,
+      requireAuth: this.ctx.requireAuth,
+      outbound: this.outbound,
+    };
+    const verdict = await this.runHook('mail-from', 'hook-failed', () => this.ctx.hooks.mailFrom(input));
+    if (verdict.kind !== 'accept') return this.answerRefusal('mail-from', verdict);
+    this.mailFrom = path.address;
+    this.smtpUtf8 = smtpUtf8;
+    this.rcptTo = [];
+    this.answer(250, '2.1.0 Accepted');
+  }
+
+  private async rcpt(rest: string): Promise<void> {
+    if (!this.helo) return this.answer(503, '5.5.1 Error: send HELO/EHLO first');
+    if (this.mailFrom === null) return this.answer(503, '5.5.1 Error: need MAIL command');
+    const path = parsePath(rest, 'TO');
+    if (!path.ok || path.address === '') return this.answer(501, '5.1.3 Bad recipient address syntax');
+    for (const key of path.params.keys()) {
+      return this.answer(555, `5.5.4 Unsupported RCPT TO parameter ${key}`);
+    }
+    const chaos = await this.chaos('rcpt-to');
+    if (chaos === 'dropped') return;
+    if (chaos) return this.answerRefusal('rcpt-to', chaos);
+    const input = {
+      ...this.facts(),
+      address: path.address,
+      mailFrom: this.mailFrom,
+      smtpUtf8: this.smtpUtf8,
+      accepted: this.rcptTo,
+      outbound: this.outbound,
+    };
+    const verdict = await this.runHook('rcpt-to', 'hook-failed', () => this.ctx.hooks.rcptTo(input));
+    if (verdict.kind !== 'accept') return this.answerRefusal('rcpt-to', verdict);
+    // A transaction that ended meanwhile (RSET cannot overtake: commands wait) keeps nothing.
+    if (this.mailFrom === null) return this.answer(503, '5.5.1 Error: need MAIL command');
+    // A repeated recipient is kept once, in its latest spelling.
+    const key = path.address.toLowerCase();
+    const at = this.rcptTo.findIndex((r) => r.toLowerCase() === key);
+    if (at === -1) this.rcptTo.push(path.address);
+    else this.rcptTo[at] = path.address;
+    this.answer(250, '2.1.5 Accepted');
+  }
+
+  private startData(): void {
+    if (!this.helo) {
+      this.answer(503, '5.5.1 Error: send HELO/EHLO first');
+      return;
+    }
+    if (this.mailFrom === null) {
+      this.answer(503, '5.5.1 Error: need MAIL command');
+      return;
+    }
+    if (this.rcptTo.length === 0) {
+      this.answer(503, '5.5.1 Error: need RCPT command');
+      return;
+    }
+    this.wire.startData(this.ctx.config.maxMessageSize);
+    this.guard.enterData();
+    this.setTimer('data', this.ctx.config.smtpDataTimeout, () => this.hangUp('data-timeout'));
+    this.wire.reply(354, 'End data with <CR><LF>.<CR><LF>');
+  }
+
+  private startTls(rest: string): void {
+    if (rest) {
+      this.answer(501, '5.5.4 Syntax: STARTTLS');
+      return;
+    }
+    if (this.tls) {
+      this.answer(503, '5.5.1 Error: TLS already active');
+      return;
+    }
+    this.wire.reply(220, '2.0.0 Ready to start TLS');
+    // Bytes until the handshake are not commands, and the handshake has a deadline.
+    this.guard.suspend();
+    this.setTimer('handshake', this.ctx.config.smtpCommandTimeout, () => {
+      this.log.info('smtp STARTTLS handshake not completed in time');
+      this.destroy();
+    });
+    // The TLS socket gets the idle deadline once it is up.
+    this.wire.current.setTimeout(0);
+    this.wire.startTls(this.ctx.secureContext, (socket) => {
+      this.clearTimer('handshake');
+      this.recordTls(socket);
+      // RFC 3207 §4.2: nothing learnt before TLS counts after it.
+      this.helo = null;
+      this.authUser = null;
+      this.resetTransaction();
+      this.guard.resume();
+      this.watch(socket);
+    });
+  }
+
+  // --- AUTH (RFC 4954) ---
+
+  private auth(rest: string): void | Promise<void> {
+    if (!this.ctx.authEnabled) return this.answer(502, '5.5.1 Error: AUTH not available');
+    if (!this.tls && !this.ctx.config.smtpAuthAllowInsecure) {
+      return this.answer(REPLIES['tls-required-for-auth'].code, replyText('tls-required-for-auth'));
+    }
+    if (!this.helo) return this.answer(503, '5.5.1 Error: send HELO/EHLO first');
+    if (this.authUser) return this.answer(503, '5.5.1 Error: No identity changes permitted');
+    if (this.mailFrom !== null) return this.answer(503, '5.5.1 Error: Mail transaction in progress');
+    const [mechanism = '', initial, extra] = rest.split(' ');
+    const method = mechanism.toUpperCase();
+    if (extra !== undefined) return this.answer(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
+    if (method === 'PLAIN') {
+      if (initial === undefined) {
+        this.sasl = { method };
+        return this.answer(334, '');
+      }
+      return this.plain(initial === '=' ? '' : initial);
+    }
+    if (method === 'LOGIN') {
+      if (initial === undefined) {
+        this.sasl = { method };
+        return this.answer(334, LOGIN_USERNAME);
+      }
+      const username = decodeBase64(initial);
+      if (username === null) return this.answer(501, '5.5.2 Invalid base64');
+      this.sasl = { method, username };
+      return this.answer(334, LOGIN_PASSWORD);
+    }
+    return this.answer(504, '5.5.4 Unrecognized authentication type');
+  }
+
+  private saslResponse(line: string): void | Promise<void> {
+    const sasl = this.sasl!;
+    this.sasl = null;
+    if (line.trim() === '*') return this.answer(501, '5.0.0 Authentication canceled');
+    if (sasl.method === 'PLAIN') return this.plain(line);
+    const text = decodeBase64(line);
+    if (text === null) return this.answer(501, '5.5.2 Invalid base64');
+    if (sasl.username === undefined) {
+      this.sasl = { method: 'LOGIN', username: text };
+      return this.answer(334, LOGIN_PASSWORD);
+    }
+    return this.authenticate('LOGIN', sasl.username, text);
+  }
+
+  private plain(response: string): void | Promise<void> {
+    const credentials = decodePlain(response);
+    if (!credentials) return this.answer(501, '5.5.2 Invalid PLAIN response');
+    return this.authenticate('PLAIN', credentials.username, credentials.password);
+  }
+
+  private async authenticate(method: string, username: string, password: string): Promise<void> {
     const chaos = await this.chaos('auth');
     if (chaos === 'dropped') return;
-    if (chaos) {
-      const err = this.refuse('auth', chaos);
-      return cb(null, { user: undefined, message: err.message, responseCode: err.responseCode });
-    }
+    if (chaos) return this.answerRefusal('auth', chaos);
     const verdict = await this.runHook('auth', 'auth-temporary-failure', () =>
-      this.ctx.hooks.auth({ ...this.facts(), method: auth.method, username, password: auth.password ?? '' }),
+      this.ctx.hooks.auth({ ...this.facts(), method, username, password }),
     );
     if (verdict.kind === 'accept') {
       this.authUser = username;
-      this.log.info({ user: username, method: auth.method }, 'smtp auth succeeded');
-      return cb(null, { user: username });
+      this.log.info({ user: username, method }, 'smtp auth succeeded');
+      return this.answer(235, '2.7.0 Authentication successful');
     }
     if (verdict.kind === 'reject') {
       this.authFailures++;
       this.ctx.metrics.authFailures.inc();
       this.closeAfterAuthReply = this.authFailures >= this.ctx.config.maxAuthFailures;
     }
-    this.log.warn({ user: username, method: auth.method, reason: verdict.reason }, 'smtp auth failed');
-    cb(null, {
-      user: undefined,
-      message: replyText(verdict.reason),
-      responseCode: REPLIES[verdict.reason].code,
-    });
+    this.log.warn({ user: username, method, reason: verdict.reason }, 'smtp auth failed');
+    this.answer(REPLIES[verdict.reason].code, replyText(verdict.reason));
   }
+
+  // --- the message ---
 
   /** This session's mail goes out through the queue: an authenticated user, and a transport that sends. */
   private get outbound(): boolean {
     return this.authUser !== null && this.ctx.submit !== null;
   }
 
-  async handleMailFrom(address: SMTPServerAddress, s: SMTPServerSession, cb: Callback): Promise<void> {
-    const chaos = await this.chaos('mail-from');
-    if (chaos === 'dropped') return;
-    if (chaos) return cb(this.refuse('mail-from', chaos));
-    const input = {
-      ...this.facts(),
-      address: address.address,
-      smtpUtf8: Boolean(s.envelope.smtpUtf8),
-      requireAuth: this.ctx.requireAuth,
-      outbound: this.outbound,
-    };
-    const verdict = await this.runHook('mail-from', 'hook-failed', () => this.ctx.hooks.mailFrom(input));
-    cb(verdict.kind === 'accept' ? null : this.refuse('mail-from', verdict));
+  private resetTransaction(): void {
+    this.mailFrom = null;
+    this.smtpUtf8 = false;
+    this.rcptTo = [];
   }
 
-  async handleRcptTo(address: SMTPServerAddress, s: SMTPServerSession, cb: Callback): Promise<void> {
-    const chaos = await this.chaos('rcpt-to');
-    if (chaos === 'dropped') return;
-    if (chaos) return cb(this.refuse('rcpt-to', chaos));
-    const accepted = s.envelope.rcptTo.map((r) => r.address);
-    const input = {
-      ...this.facts(),
-      address: address.address,
-      mailFrom: s.envelope.mailFrom ? s.envelope.mailFrom.address : '',
-      smtpUtf8: Boolean(s.envelope.smtpUtf8),
-      accepted,
-      outbound: this.outbound,
-    };
-    const verdict = await this.runHook('rcpt-to', 'hook-failed', () => this.ctx.hooks.rcptTo(input));
-    cb(verdict.kind === 'accept' ? null : this.refuse('rcpt-to', verdict));
-  }
-
-  handleData(
-    stream: SMTPServerDataStream,
-    s: SMTPServerSession,
-    cb: (e: Error | null, msg?: string) => void,
-  ): void {
-    this.guard.enterData();
-    this.setTimer('data', this.ctx.config.smtpDataTimeout, () => this.hangUp('data-timeout'));
-    void collectData(stream, this.ctx.config.maxMessageSize)
-      .then(async (data) => {
-        this.clearTimer('data');
-        if (!data) {
-          this.log.info('smtp client left during DATA; nothing stored');
-          return;
-        }
-        const reply = await this.finishData(s, data);
-        this.guard.resume();
-        if (typeof reply === 'string') cb(null, reply);
-        else cb(reply);
-        // A deadline or shutdown that came during the commit closes the session now, after the reply.
-        const deferred = this.deferredHangUp;
-        this.deferredHangUp = null;
-        if (deferred) this.hangUp(deferred);
-      })
-      .catch((err: unknown) => {
-        this.log.error({ err: (err as Error).message }, 'smtp data handling failed');
-        cb(replyError('hook-failed'));
-      });
-  }
-
-  private async finishData(s: SMTPServerSession, data: CollectedData): Promise<string | Error> {
+  private async finishData(data: MessageData): Promise<Answer> {
     let { raw } = data;
     const envelope: Envelope = {
-      mailFrom: s.envelope.mailFrom ? s.envelope.mailFrom.address : '',
-      rcptTo: s.envelope.rcptTo.map((r) => r.address),
-      clientIp: this.conn!.remoteAddress,
-      clientPort: this.conn!.remotePort,
-      helo: s.hostNameAppearsAs || '',
+      mailFrom: this.mailFrom ?? '',
+      rcptTo: this.rcptTo,
+      clientIp: this.remote.address,
+      clientPort: this.remote.port,
+      helo: this.helo ?? '',
       tls: this.tls,
       authUser: this.authUser,
       listener: this.ctx.listener,
@@ -308,12 +546,12 @@ export class SmtpSession {
       sessionId: this.id,
     };
     const chaos = await this.chaos('data');
-    if (chaos === 'dropped') return replyError('hook-failed');
+    if (chaos === 'dropped') return { code: 451, text: replyText('hook-failed') };
     if (chaos) return this.refuse('data', chaos);
     // A client that left, or was told 421, while its reply was held never saw a 250: keep nothing.
     if (this.ended || this.closing) {
       this.log.info('smtp client gone before the reply to DATA; nothing stored');
-      return replyError('hook-failed');
+      return { code: 451, text: replyText('hook-failed') };
     }
     const input = { ...this.facts(), envelope, raw, scan: data.scan, sizeExceeded: data.sizeExceeded };
     const verdict = await this.runHook('data', 'hook-failed', () => this.ctx.hooks.data(input));
@@ -336,7 +574,7 @@ export class SmtpSession {
         { message: id, bytes: raw.byteLength, recipients: envelope.rcptTo.length },
         submit ? 'message queued for delivery' : 'message stored',
       );
-      return replyText('queued', id);
+      return { code: 250, text: replyText('queued', id) };
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'spool commit failed');
       return this.refuse('data', defer('spool-failed'));
@@ -345,17 +583,22 @@ export class SmtpSession {
     }
   }
 
-  private refuse(stage: string, verdict: Refusal): Error & { responseCode: number } {
+  // --- replies ---
+
+  private refuse(stage: string, verdict: Refusal): Answer {
     this.ctx.metrics.messagesRejected.inc({ stage, reason: verdict.reason });
     this.log.info({ stage, reason: verdict.reason, verdict: verdict.kind }, 'smtp rejected');
     if (verdict.reply) {
       // RFC 3463: X.7.1 = delivery not authorized, message refused; the class follows the code.
       const enhanced = verdict.reply.enhanced ?? `${Math.floor(verdict.reply.code / 100)}.7.1`;
-      return Object.assign(new Error(`${enhanced} ${verdict.reply.text}`), {
-        responseCode: verdict.reply.code,
-      });
+      return { code: verdict.reply.code, text: `${enhanced} ${verdict.reply.text}` };
     }
-    return replyError(verdict.reason);
+    return { code: REPLIES[verdict.reason].code, text: replyText(verdict.reason) };
+  }
+
+  private answerRefusal(stage: string, verdict: Refusal): void {
+    const answer = this.refuse(stage, verdict);
+    this.answer(answer.code, answer.text);
   }
 
   /**
@@ -380,66 +623,22 @@ export class SmtpSession {
     return runHook(this.log, stage, { timeoutMs: this.ctx.config.smtpCommandTimeout, fallback }, fn);
   }
 
-  /** Every reply passes here: enhanced codes from the table win, and replies drive the counters. */
-  private filterSend(
-    send: Send,
-    code: number,
-    data?: string | string[] | null,
-    context?: string | false,
-  ): void {
-    if (code === 220 && !this.greeted && this.withholdGreeting()) return;
-    const builtin = rewriteBuiltinReply(code, data);
-    // smtp-server's 421 for a command parsed before its greeting: the same refusal as ours.
-    if (builtin === 'early-talker') {
-      this.refuseEarlyTalker();
-      return;
-    }
-    if (builtin) {
-      // smtp-server's 421s close the session; the re-worded reply must close it too.
-      if (code === 421) this.closing = true;
-      send(REPLIES[builtin].code, replyText(builtin), false);
-      if (code === 421) this.conn?.close();
-    } else if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) send(code, data, false);
-    else send(code, data, context);
-    this.afterReply(code);
-  }
-
-  /**
-   * Checked as the greeting goes out, after the connect hooks: true when it must not, because
-   * the session was refused or closed meanwhile, or because the client talked while the hooks ran.
-   */
-  private withholdGreeting(): boolean {
-    if (this.closing) return true;
-    if (this.guard.bytesReceived === 0) return false;
-    this.refuseEarlyTalker();
-    return true;
-  }
-
-  private afterReply(code: number): void {
+  /** Every reply to a command passes here: replies drive the bad-command and AUTH counters. */
+  private answer(code: number, text: string | readonly string[]): void {
+    if (this.closing || this.ended) return;
+    this.wire.reply(code, text);
     if (code === 334) this.guard.expectSaslResponse();
-    // A non-354 reply while suspended after DATA: the DATA was refused, commands go on.
-    if (code !== 354 && this.guard.suspended) this.guard.resume();
-    if (code === 220 && this.greeted && !this.tls) this.onStartTls();
-    if (code === 220) this.greeted = true;
-    if (this.closing) return;
+    // A refused DATA: the guard suspended itself on seeing the line; commands go on.
+    if (this.guard.suspended) this.guard.resume();
     if (BAD_COMMAND_CODES.has(code) && ++this.badCommands >= this.ctx.config.maxBadCommands) {
       this.hangUp('too-many-bad-commands');
     }
     if (code === 535 && this.closeAfterAuthReply) this.hangUp('auth-too-many-failures');
   }
 
-  /** STARTTLS accepted: bytes until the handshake are not commands, and the handshake has a deadline. */
-  private onStartTls(): void {
-    this.guard.suspend();
-    this.setTimer('handshake', this.ctx.config.smtpCommandTimeout, () => {
-      this.log.info('smtp STARTTLS handshake not completed in time');
-      this.socket.destroy();
-    });
-  }
-
   /** Replies with `reason` and closes the session. */
   hangUp(reason: ReplyReason): void {
-    if (this.ended || this.closing || !this.conn) return;
+    if (this.ended || this.closing) return;
     if (this.committing) {
       // The client must hear how its message ended (250 or 451) before any 421: a 421 instead of
       // the 250 of a stored message would make it send the message again.
@@ -449,8 +648,8 @@ export class SmtpSession {
     this.closing = true;
     this.log.info({ reason }, 'smtp closing session');
     if (reason !== 'shutting-down') this.ctx.metrics.messagesRejected.inc({ stage: 'session', reason });
-    this.conn.send(REPLIES[reason].code, replyText(reason), false);
-    this.conn.close();
+    this.wire.reply(REPLIES[reason].code, replyText(reason));
+    this.wire.close();
   }
 
   private setTimer(name: TimerName, ms: number, fn: () => void): void {
@@ -459,7 +658,9 @@ export class SmtpSession {
   }
 
   private clearTimer(name: TimerName): void {
-    clearTimeout(this.timers.get(name));
+    const timer = this.timers.get(name);
+    if (!timer) return;
+    clearTimeout(timer);
     this.timers.delete(name);
   }
 
@@ -476,7 +677,7 @@ export class SmtpSession {
   }
 
   destroy(): void {
-    this.socket.destroy();
+    this.wire.current.destroy();
     this.end();
   }
 }

@@ -1,0 +1,127 @@
+// Parsing of SMTP command lines (RFC 5321 §4.1): the verb, the MAIL FROM / RCPT TO paths with
+// their ESMTP parameters, the EHLO/HELO argument and the SASL PLAIN response. Pure functions; the
+// session decides what to answer.
+import { isIPv4, isIPv6 } from 'node:net';
+import { domainToUnicode } from 'node:url';
+
+/** Control characters and invisible formatting characters: never in an address (log and header injection, spoofing). */
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]/;
+/** RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its angle brackets. */
+const MAX_PATH = 256;
+/** An EHLO/HELO argument longer than a domain name can be is refused. */
+const MAX_HELO = 255;
+
+/** The command verb, upper-cased, and what follows it (leading spaces removed). */
+export function splitCommand(line: string): { verb: string; rest: string } {
+  const space = line.indexOf(' ');
+  if (space === -1) return { verb: line.toUpperCase(), rest: '' };
+  return { verb: line.slice(0, space).toUpperCase(), rest: line.slice(space + 1).trimStart() };
+}
+
+export type PathResult =
+  | { ok: true; address: string; params: Map<string, string | true> }
+  | { ok: false; error: 'syntax' | 'parameter' | 'duplicate' };
+
+/**
+ * Parses `FROM:<path> params` (or `TO:<path> params`): `keyword` is FROM or TO. The address comes
+ * back without brackets and source route (RFC 5321 §4.1.2: accepted, ignored), its domain in
+ * Unicode (U-labels) so that encoded and raw spellings compare alike; '' is the null path.
+ */
+export function parsePath(rest: string, keyword: 'FROM' | 'TO'): PathResult {
+  const colon = rest.indexOf(':');
+  if (colon === -1 || rest.slice(0, colon).trim().toUpperCase() !== keyword)
+    return { ok: false, error: 'syntax' };
+  const tail = rest.slice(colon + 1).trimStart();
+  if (tail[0] !== '<') return { ok: false, error: 'syntax' };
+  const close = tail.indexOf('>');
+  if (close === -1 || close + 1 > MAX_PATH) return { ok: false, error: 'syntax' };
+  const inner = tail.slice(1, close);
+  if (inner.includes('<')) return { ok: false, error: 'syntax' };
+  const after = tail.slice(close + 1);
+  if (after !== '' && after[0] !== ' ') return { ok: false, error: 'syntax' };
+  const address = normalizeAddress(inner.replace(/^@[^\s,:@]+(?:,@[^\s,:@]+)*:/, ''), keyword === 'TO');
+  if (address === null) return { ok: false, error: 'syntax' };
+  const params = new Map<string, string | true>();
+  for (const word of after.split(' ')) {
+    if (word === '') continue;
+    const eq = word.indexOf('=');
+    const key = (eq === -1 ? word : word.slice(0, eq)).toUpperCase();
+    if (!/^[A-Z0-9][A-Z0-9-]*$/.test(key)) return { ok: false, error: 'parameter' };
+    const value = eq === -1 ? true : decodeXtext(word.slice(eq + 1));
+    if (value === '' || (typeof value === 'string' && UNSAFE.test(value)))
+      return { ok: false, error: 'parameter' };
+    if (params.has(key)) return { ok: false, error: 'duplicate' };
+    params.set(key, value);
+  }
+  return { ok: true, address, params };
+}
+
+/** xtext (RFC 3461 §4): "+" and two hex digits stand for one octet. */
+function decodeXtext(value: string): string {
+  return value.includes('+')
+    ? value.replace(/\+([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    : value;
+}
+
+/**
+ * Checks a mailbox (local@domain) and returns it with its domain in Unicode; null when it is not
+ * one. Lenient about the local part (what real senders use), strict about the domain.
+ */
+function normalizeAddress(address: string, recipient: boolean): string | null {
+  if (address === '') return '';
+  if (UNSAFE.test(address)) return null;
+  // RFC 5321 §4.1.1.3: the domainless postmaster recipient must be accepted.
+  if (recipient && address.toLowerCase() === 'postmaster') return address;
+  const at = address.lastIndexOf('@');
+  if (at <= 0 || at === address.length - 1) return null;
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (!local.startsWith('"') && (local.startsWith('.') || local.endsWith('.') || local.includes('..')))
+    return null;
+  if (domain.startsWith('[') && domain.endsWith(']')) {
+    const literal = domain.slice(1, -1);
+    const v6 = /^IPv6:/i.test(literal) ? literal.slice(5) : null;
+    return (v6 !== null ? isIPv6(v6) : isIPv4(literal)) ? address : null;
+  }
+  if (
+    domain.startsWith('.') ||
+    domain.endsWith('.') ||
+    domain.includes('..') ||
+    domain.includes('.-') ||
+    domain.includes('-.') ||
+    !/^[a-zA-Z0-9\u0080-\uffff.-]+$/.test(domain)
+  ) {
+    return null;
+  }
+  if (!/xn--/i.test(domain)) return address;
+  const unicode = domainToUnicode(domain);
+  return unicode ? `${local}@${unicode}` : null;
+}
+
+/** The EHLO/HELO argument when it is one plausible name or address literal; null otherwise. */
+export function heloName(rest: string): string | null {
+  const name = rest.trim();
+  if (name === '' || name.includes(' ') || name.length > MAX_HELO || UNSAFE.test(name)) return null;
+  return name;
+}
+
+/** SASL PLAIN (RFC 4616): authzid NUL authcid NUL passwd, base64; null when malformed. */
+export function decodePlain(response: string): { username: string; password: string } | null {
+  const text = decodeBase64(response);
+  if (text === null) return null;
+  const parts = text.split('\0');
+  if (parts.length !== 3 || !parts[1]) return null;
+  return { username: parts[1], password: parts[2]! };
+}
+
+/** Strict base64 to UTF-8 text; null when it is not base64. */
+export function decodeBase64(value: string): string | null {
+  const v = value.trim();
+  if (v === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(v) || v.length % 4 !== 0) return null;
+  return Buffer.from(v, 'base64').toString('utf8');
+}
+
+/** An HTTP request line sent to the SMTP port (a web page trying cross-protocol tricks). */
+export function isHttpRequest(line: string): boolean {
+  return /^(OPTIONS|GET|HEAD|POST|PUT|DELETE|TRACE|CONNECT|PATCH) \S* HTTP\/\d(\.\d)?$/i.test(line);
+}
