@@ -74,8 +74,11 @@ export type ParseState = 'pending' | 'parsed' | 'failed';
 
 /** The outcome of parsing one message: what it holds, or why it could not be read. */
 export type ParseResult =
-  /** `search`: its search document, made beside the parse (search/text.ts messageSearchDocument). */
-  | { ok: true; parsed: ParsedMessage; search?: SearchDocument }
+  /**
+   * `search`: its search document, and `json`: `parsed` as stored (JSON), both made beside the
+   * parse in the parse thread, so the thread that saves them need not.
+   */
+  | { ok: true; parsed: ParsedMessage; search?: SearchDocument; json?: string }
   /** `retryable`: the failure may not recur (a time budget missed on a busy machine). */
   | { ok: false; error: string; retryable?: boolean };
 

@@ -41,7 +41,12 @@ async function handle(req: WorkerRequest): Promise<void> {
           const parsed = await parseMessage(raw);
           // The search document is made here too, in this low-priority thread, rather than by the
           // writer thread (spool commits) or the main thread (SMTP) when the parse is saved.
-          results.push({ ok: true, parsed, search: messageSearchDocument(parsed) });
+          results.push({
+            ok: true,
+            parsed,
+            search: messageSearchDocument(parsed),
+            json: JSON.stringify(parsed),
+          });
         } catch (err) {
           results.push({ ok: false, error: err instanceof Error ? err.message : String(err) });
         }

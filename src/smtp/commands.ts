@@ -6,6 +6,8 @@ import { domainToUnicode } from 'node:url';
 
 /** Control characters and invisible formatting characters: never in an address (log and header injection, spoofing). */
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]/;
+const LABEL = '[a-zA-Z0-9\\u0080-\\uffff](?:[a-zA-Z0-9\\u0080-\\uffff-]*[a-zA-Z0-9\\u0080-\\uffff])?';
+const DOMAIN = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
 /** RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its angle brackets. */
 const MAX_PATH = 256;
 /** An EHLO/HELO argument longer than a domain name can be is refused. */
@@ -83,16 +85,9 @@ function normalizeAddress(address: string, recipient: boolean): string | null {
     const v6 = /^IPv6:/i.test(literal) ? literal.slice(5) : null;
     return (v6 !== null ? isIPv6(v6) : isIPv4(literal)) ? address : null;
   }
-  if (
-    domain.startsWith('.') ||
-    domain.endsWith('.') ||
-    domain.includes('..') ||
-    domain.includes('.-') ||
-    domain.includes('-.') ||
-    !/^[a-zA-Z0-9\u0080-\uffff.-]+$/.test(domain)
-  ) {
-    return null;
-  }
+  // Labels of letters, digits and hyphens, neither starting nor ending with a hyphen (RFC 5321
+  // §4.1.2), non-ASCII letters allowed (RFC 6531).
+  if (!DOMAIN.test(domain)) return null;
   if (!/xn--/i.test(domain)) return address;
   const unicode = domainToUnicode(domain);
   return unicode ? `${local}@${unicode}` : null;

@@ -93,7 +93,8 @@ class DataReader {
     const part = buf.subarray(start, end);
     this.scanner.push(part);
     this.seen += part.length;
-    if (this.kept + part.length <= this.maxBytes) {
+    // Past the limit nothing more is kept: `raw` is always the message's beginning.
+    if (this.seen <= this.maxBytes) {
       this.chunks.push(part);
       this.kept += part.length;
     }
@@ -137,7 +138,8 @@ export class SmtpWire {
   reply(code: number, lines: string | readonly string[]): void {
     if (this.closed || this.upgrading || this.socket.destroyed) return;
     if (typeof lines === 'string') {
-      this.socket.write(lines ? `${code} ${lines}\r\n` : `${code}\r\n`);
+      // An empty text still gets its space: "334 " is an empty SASL challenge (RFC 4954 §4).
+      this.socket.write(`${code} ${lines}\r\n`);
       return;
     }
     let out = '';

@@ -149,7 +149,7 @@ export async function saveParsed(db: Db, record: ParsedRecord): Promise<void> {
       pgText(c.snippet),
       c.attachment_count,
       c.inline_count,
-      JSON.stringify(result.parsed),
+      result.json ?? JSON.stringify(result.parsed),
       pgText(d.from),
       pgText(d.to),
       pgText(d.cc),

@@ -69,7 +69,14 @@ export function customHeaderLines(headers: string): string {
     .join('\n');
 }
 
-function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage, doc?: SearchDocument): void {
+/** `fresh`: the message was never parsed, so its full-text rows do not exist yet. */
+function saveSearch(
+  db: DatabaseSync,
+  seq: number,
+  parsed: ParsedMessage,
+  doc: SearchDocument | undefined,
+  fresh: boolean,
+): void {
   const d = doc ?? messageSearchDocument(parsed);
   stmt(
     db,
@@ -77,9 +84,10 @@ function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage, doc?: 
        (seq, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, s_headers)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(seq, d.from, d.to, d.cc, d.bcc, d.replyTo, d.subject, d.messageId, d.headers);
-  stmt(db, 'DELETE FROM message_fts WHERE rowid = ?').run(seq);
+  // A full-text delete looks the row up in both indexes; a first parse has nothing to delete.
+  if (!fresh) stmt(db, 'DELETE FROM message_fts WHERE rowid = ?').run(seq);
   stmt(db, 'INSERT INTO message_fts (rowid, words) VALUES (?, ?)').run(seq, d.words);
-  stmt(db, 'DELETE FROM message_fields WHERE rowid = ?').run(seq);
+  if (!fresh) stmt(db, 'DELETE FROM message_fields WHERE rowid = ?').run(seq);
   stmt(
     db,
     `INSERT INTO message_fields (rowid, s_from, s_to, s_cc, s_bcc, s_reply_to, s_subject, s_message_id, s_xheaders)
@@ -89,7 +97,9 @@ function saveSearch(db: DatabaseSync, seq: number, parsed: ParsedMessage, doc?: 
 
 function saveOneParsed(db: DatabaseSync, record: ParsedRecord): number {
   const { id, result } = record;
-  const row = stmt(db, 'SELECT seq FROM messages WHERE id = ?').get(id) as { seq: number } | undefined;
+  const row = stmt(db, 'SELECT seq, parse_state FROM messages WHERE id = ?').get(id) as
+    | { seq: number; parse_state: string }
+    | undefined;
   if (!row) return 0; // deleted while it was being parsed
   if (!result.ok) {
     stmt(db, "UPDATE messages SET parse_state = 'failed', parse_error = ? WHERE seq = ?").run(
@@ -120,9 +130,10 @@ function saveOneParsed(db: DatabaseSync, record: ParsedRecord): number {
   );
   stmt(db, 'INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(
     row.seq,
-    JSON.stringify(result.parsed),
+    result.json ?? JSON.stringify(result.parsed),
   );
-  saveSearch(db, row.seq, result.parsed, result.search);
+  // Only a save sets a message's state, in the same transaction as its full-text rows.
+  saveSearch(db, row.seq, result.parsed, result.search, row.parse_state === 'pending');
   if (record.tags?.length) addTags(db, row.seq, record.tags);
   return 1;
 }

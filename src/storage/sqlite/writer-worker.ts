@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { startIdleGc } from '../../runtime/idle-gc.ts';
 import { migrate, openDatabase } from './open.ts';
 import { registerSearchFunctions } from './search-sql.ts';
+import { stmt } from './statements.ts';
 import { REBUILDABLE_OPS, UNSYNCED_OPS, type WriteOpName, writeOps } from './write-ops.ts';
 
 export interface WriterRequest {
@@ -102,11 +103,11 @@ function commit(batch: WriterRequest[]): void {
     db.exec('BEGIN IMMEDIATE');
     for (const req of batch) {
       // A savepoint per op: one failing op (a constraint, say) fails alone, not its batch mates.
-      db.exec('SAVEPOINT op');
+      stmt(db, 'SAVEPOINT op').run();
       try {
         const fn = writeOps[req.op] as (d: typeof db, a: unknown) => unknown;
         replies.push({ id: req.id, ok: true, value: fn(db, req.args) });
-        db.exec('RELEASE op');
+        stmt(db, 'RELEASE op').run();
       } catch (err) {
         db.exec('ROLLBACK TO op');
         db.exec('RELEASE op');
