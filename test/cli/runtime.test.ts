@@ -101,7 +101,7 @@ describe('mailroom start with the V8 flags already given', {
   it('still sets up the allocator, replacing the process once', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-runtime-flags-'));
     const server = await spawnMailroom(['--data-dir', dir], {}, 20_000, [
-      '--max-semi-space-size=4',
+      '--max-semi-space-size=16',
       '--heap-growing-percent=50',
       '--expose-gc',
     ]);
