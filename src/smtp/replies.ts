@@ -1,7 +1,7 @@
 // The one table from a verdict reason to the SMTP reply: basic code (RFC 5321 §4.2), enhanced
 // status code (RFC 3463, registry of RFC 5248) and text. Hooks and the session name a reason;
-// only this file decides how it sounds on the wire. Replies that smtp-server produces itself
-// (syntax 500/501/503, 530 before AUTH, declared SIZE 552) keep its built-in enhanced codes.
+// only this file decides how it sounds on the wire. The session's own protocol replies (syntax
+// 500/501/503/555, AUTH exchanges) carry their enhanced codes in session.ts.
 
 export interface Reply {
   code: number;
@@ -22,7 +22,7 @@ export const REPLIES = {
   // A client must wait for the greeting before it sends (RFC 5321 §3.1, §4.3.1); one that talks
   // first is a spam engine that does not read replies (Postfix postscreen's pregreet test). 554
   // in place of the 220 = no SMTP service here (RFC 5321 §3.1); X.5.1 = invalid command (RFC 3463
-  // §3.6). We close at once instead of waiting for QUIT, as smtp-server's own refusal does.
+  // §3.6). We close at once instead of waiting for QUIT.
   'early-talker': { code: 554, enhanced: '5.5.1', text: 'Protocol error: you spoke before the greeting' },
 
   // --- auth stage ---

@@ -1,5 +1,6 @@
-// The greeting (SQLite only): sent without smtp-server's fixed 100 ms pause, early talkers refused
-// with 554 5.5.1 however they are caught, and --smtp-greet-pause for a postscreen-style wait.
+// The greeting (SQLite only): sent after one poll phase of the event loop, with no fixed pause (the
+// smtp-server package Mailroom used before had a 100 ms one), early talkers refused with 554 5.5.1
+// however they are caught, and --smtp-greet-pause for a postscreen-style wait.
 import assert from 'node:assert/strict';
 import { executionAsyncResource } from 'node:async_hooks';
 import fs from 'node:fs';
@@ -74,11 +75,10 @@ describe('smtp greeting without a configured pause', () => {
   before(async () => {
     h = await startHarness(sqlite, {
       hooks: {
-        // smtp-server calls onConnect synchronously from connectionReady() (reverse lookups are
-        // off), and the session calls this hook before its first await: so the async resource this
-        // runs under is the one whose callback called connectionReady(). smtp-server's own path is
-        // its 100 ms setTimeout (a Timeout); the session's is a setImmediate (an Immediate). No
-        // clock is read, and the test fails whenever smtp-server's timer is what greets.
+        // The session calls this hook before its first await in the connect stage, so the async
+        // resource it runs under is the callback that started the stage: the session's
+        // setImmediate (an Immediate), never a timer (a Timeout) as with a fixed pause. No clock
+        // is read, and the test fails whenever a timer is what greets.
         chaos: (input: ChaosInput) => {
           if (input.stage === 'connect') greetedFrom.push(executionAsyncResource());
           return ACCEPT;
@@ -110,7 +110,7 @@ describe('smtp greeting without a configured pause', () => {
     return { entered, release, restore };
   }
 
-  test("an honest client is greeted by the session, never by smtp-server's 100 ms timer", async () => {
+  test('an honest client is greeted after one poll phase, never by a timer', async () => {
     greetedFrom.length = 0;
     for (let i = 0; i < 10; i++) {
       const client = await RawClient.connect(h.ports.smtp);
@@ -155,10 +155,10 @@ describe('smtp greeting without a configured pause', () => {
   });
 
   test('a partial line written straight after connecting is refused before the connect stage', async () => {
-    // A complete line is refused by smtp-server's parser the moment it is read (next test); a
-    // partial one is found by the session's own check, one poll phase after the accept. The bytes
-    // are in the server's receive buffer when write() returns (loopback), so that poll phase reads
-    // them whichever of the accept and the client's connect event this event loop saw first.
+    // Any byte before the greeting is refused the moment it is read; here that is in the poll
+    // phase after the accept. The bytes are in the server's receive buffer when write() returns
+    // (loopback), so that poll phase reads them whichever of the accept and the client's connect
+    // event this event loop saw first, and the connect stage never starts.
     const stagesBefore = greetedFrom.length;
     const client = await RawClient.connect(h.ports.smtp);
     client.write('EH');
@@ -166,9 +166,9 @@ describe('smtp greeting without a configured pause', () => {
     assert.equal(greetedFrom.length, stagesBefore, 'the connect stage never ran');
   });
 
-  test("a command during the connect stage: smtp-server's own refusal becomes ours", async () => {
+  test('a command during the connect stage is refused at once', async () => {
     // The connect stage is entered only once the session found the client silent, so the line
-    // written now reaches smtp-server's parser before its greeting ("421 You talk too soon").
+    // written now arrives before the greeting, while the stage is held.
     const { entered, release, restore } = holdConnectStage();
     try {
       const client = await RawClient.connect(h.ports.smtp);
@@ -189,7 +189,7 @@ describe('smtp greeting without a configured pause', () => {
     try {
       const client = await RawClient.connect(h.ports.smtp);
       await entered.promise;
-      // No line end, so smtp-server's parser has nothing to refuse. The bytes are in the server's
+      // No line end: a partial line counts as much as a command. The bytes are in the server's
       // receive buffer when write() returns (loopback), and client and server share this event
       // loop: the poll phase between these two immediates reads them, before the stage ends.
       client.write('EH');

@@ -1,5 +1,5 @@
-// MAIL FROM stage. smtp-server has already checked the path syntax and a declared SIZE; this
-// adds the rules it leaves to the application.
+// MAIL FROM stage. The session has already checked the path syntax and a declared SIZE
+// (./commands.ts); this adds the rules about who may send what.
 import type { SessionFacts, Verdict } from './types.ts';
 import { ACCEPT, reject } from './types.ts';
 
@@ -33,11 +33,11 @@ export function createMailFromHook(
   senderDomains: (user: string) => readonly string[] = () => [],
 ): MailFromHook {
   return (input) => {
-    // smtp-server only enforces AUTH when AUTH is offered; a listener that requires it but has
-    // no users configured must still refuse, so the rule is repeated here.
+    // A listener that requires AUTH refuses a transaction without it, also when no users are
+    // configured (then AUTH is not even offered).
     if (input.requireAuth && !input.authUser) return reject('auth-required');
     // RFC 6531 §3.5: non-ASCII mailbox names only with SMTPUTF8. The domain is not checked:
-    // smtp-server has already turned A-labels into U-labels, so raw and encoded look alike.
+    // The session has already turned A-labels into U-labels, so raw and encoded look alike.
     if (!input.smtpUtf8 && hasNonAsciiLocalPart(input.address)) return reject('non-ascii-address');
     // Mail that leaves must come from a domain the user was given, never from the null sender:
     // anyone else's domain would be forging it (and with --smtp-auth-accept-any, relaying).

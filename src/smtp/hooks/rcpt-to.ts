@@ -35,7 +35,7 @@ export function createRcptToHook(
     // The same checks as the send API: no percent hack, bang path, quoted local part, address
     // literal or internal-looking domain ever reaches the queue (the open-relay tricks).
     if (input.outbound && !checkAddress(input.address).ok) return reject('recipient-not-deliverable');
-    // A repeated recipient replaces the earlier entry in smtp-server, so it never counts twice.
+    // A repeated recipient replaces the earlier entry in the session, so it never counts twice.
     const repeated = input.accepted.some((a) => a.toLowerCase() === input.address.toLowerCase());
     if (!repeated && input.accepted.length >= limits.maxRecipients) return defer('too-many-recipients');
     // MX mode: with local domains set, unauthenticated mail must be for one of them, and for an
