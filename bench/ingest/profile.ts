@@ -5,6 +5,8 @@
 //
 //   node bench/ingest/profile.ts [--messages 20000] [--size 1024] [--concurrency 50] [--new-connections]
 //                                [--no-profile]   (thread CPU only: the profiler itself costs CPU)
+//                                [--roles smtp,api] (Mailroom's --roles: without `worker` nothing is
+//                                parsed, which measures the SMTP door and the durable spool alone)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     'new-connections': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
+    roles: { type: 'string', default: '' },
   },
 });
 const TICK_MS = 10; // CLK_TCK 100 on Linux
@@ -43,7 +46,13 @@ function threads(pid: number): Map<string, { user: number; sys: number }> {
 const profileDir = tempDir('mailroom-profile-');
 const dataDir = tempDir('mailroom-profile-data-');
 const server = await spawnMailroom(
-  ['--data-dir', dataDir, '--max-connections-per-ip', '1000'],
+  [
+    '--data-dir',
+    dataDir,
+    '--max-connections-per-ip',
+    '1000',
+    ...(values.roles ? ['--roles', values.roles] : []),
+  ],
   { MAILROOM_LOG_LEVEL: 'warn' },
   20_000,
   values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
