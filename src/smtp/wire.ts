@@ -117,12 +117,17 @@ export class SmtpWire {
   /** The session is working on a line or a message: input waits. */
   private busy = false;
   private paused = false;
+  /** Replies wait in the socket's buffer (a client pipelining without reading): input waits too. */
+  private draining = false;
   private closed = false;
   /** Between STARTTLS's 220 and the end of the handshake: input is plaintext to discard. */
   private upgrading = false;
   private reader: DataReader | null = null;
   private readonly onChunk = (chunk: Buffer) => this.receive(chunk);
-  private readonly onDrain = () => this.pump();
+  private readonly onDrain = () => {
+    this.draining = false;
+    this.pump();
+  };
 
   constructor(socket: Socket, handler: WireHandler) {
     this.socket = socket;
@@ -199,7 +204,7 @@ export class SmtpWire {
       return;
     }
     this.unread = this.unread ? Buffer.concat([this.unread, chunk]) : chunk;
-    if (this.busy) {
+    if (this.busy || this.draining) {
       if (this.unread.length > MAX_UNREAD && !this.paused) {
         this.paused = true;
         this.socket.pause();
@@ -211,7 +216,7 @@ export class SmtpWire {
 
   /** Cuts and hands over input until the session is busy or input runs out. */
   private pump(): void {
-    while (!this.busy && !this.closed && !this.upgrading) {
+    while (!this.busy && !this.draining && !this.closed && !this.upgrading) {
       const input = this.unread;
       if (!input) break;
       if (this.reader) {
@@ -221,8 +226,9 @@ export class SmtpWire {
       }
       // Replies pile up when a client pipelines without reading them: read on once they drain.
       if (this.socket.writableNeedDrain) {
+        this.draining = true;
         this.socket.once('drain', this.onDrain);
-        return;
+        break;
       }
       const lf = input.indexOf(LF);
       if (lf === -1) break; // a partial line: the line guard bounds its length and its time
@@ -232,7 +238,7 @@ export class SmtpWire {
       const pending = this.handler.line(line);
       if (pending) this.wait(pending);
     }
-    if (this.paused && !this.busy && (this.unread?.length ?? 0) <= MAX_UNREAD) {
+    if (this.paused && !this.busy && !this.draining && (this.unread?.length ?? 0) <= MAX_UNREAD) {
       this.paused = false;
       this.socket.resume();
     }

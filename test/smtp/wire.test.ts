@@ -443,6 +443,29 @@ describe('SmtpWire: command lines', () => {
   });
 });
 
+describe('SmtpWire: a client that pipelines without reading', () => {
+  test('stops cutting lines while its replies wait unread, and goes on in order once they are read', async () => {
+    const reply = 'x'.repeat(4000);
+    const pair = await Pair.open({ onLine: () => pair.wire.reply(250, reply) });
+    // More than the wire keeps unread (64 KiB) once it stops cutting.
+    const total = 20_000;
+    // The client reads nothing: the replies fill the socket buffers, then the wire's write buffer.
+    pair.client.pause();
+    pair.client.write('NOOP\r\n'.repeat(total));
+    await pair.until(() => pair.lines().length > 0, 'the first lines');
+    await new Promise((r) => setTimeout(r, 300));
+    const cutWhileStuck = pair.lines().length;
+    assert.ok(cutWhileStuck < total, `every line was cut (${cutWhileStuck}) although no reply was read`);
+    assert.ok(pair.wire.current.writableLength < 64 * 1024 + reply.length * 2, 'replies piled up in memory');
+    assert.ok(pair.wire.current.listenerCount('drain') <= 1, 'one drain listener, however many chunks came');
+    assert.ok(pair.wire.current.isPaused(), 'the socket is not read while the unread input is over its cap');
+    pair.client.resume();
+    await pair.until(() => pair.lines().length === total, 'every line', 20_000);
+    assert.ok(pair.lines().every((l) => l === 'NOOP'));
+    pair.close();
+  });
+});
+
 describe('SmtpWire: replies', () => {
   test('single-line, multi-line and code-only replies are written as RFC 5321 §4.2 lines', async () => {
     const pair = await Pair.open();
