@@ -3,6 +3,7 @@
 // session decides what to answer.
 import { isIPv4, isIPv6 } from 'node:net';
 import { domainToUnicode } from 'node:url';
+import { REPLIES, replyText } from './replies.ts';
 
 /** Control characters and invisible formatting characters: never in an address (log and header injection, spoofing). */
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]/;
@@ -56,6 +57,42 @@ export function parsePath(rest: string, keyword: 'FROM' | 'TO'): PathResult {
     params.set(key, value);
   }
   return { ok: true, address, params };
+}
+
+/** MAIL FROM's BODY values we take (RFC 6152); BINARYMIME needs CHUNKING, which is not offered. */
+const BODY_TYPES = new Set(['7BIT', '8BITMIME']);
+
+/**
+ * Checks MAIL FROM's parameters: the ones we implement (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531
+ * SMTPUTF8, RFC 4954 AUTH, which is accepted and ignored) with valid values; the reply to give
+ * otherwise. A declared SIZE over the limit is refused at once (RFC 1870 §6.1).
+ */
+export function mailParameters(
+  params: ReadonlyMap<string, string | true>,
+  maxSize: number,
+): { ok: true; smtpUtf8: boolean } | { ok: false; code: number; text: string } {
+  let smtpUtf8 = false;
+  for (const [key, value] of params) {
+    if (key === 'SIZE') {
+      if (typeof value !== 'string' || !/^\d{1,20}$/.test(value)) {
+        return { ok: false, code: 501, text: '5.5.4 Bad SIZE parameter' };
+      }
+      if (Number(value) > maxSize) {
+        return { ok: false, code: REPLIES['message-too-big'].code, text: replyText('message-too-big') };
+      }
+    } else if (key === 'BODY') {
+      if (typeof value !== 'string' || !BODY_TYPES.has(value.toUpperCase())) {
+        return { ok: false, code: 501, text: '5.5.4 Unsupported BODY type' };
+      }
+    } else if (key === 'SMTPUTF8') {
+      if (value !== true) return { ok: false, code: 501, text: '5.5.4 SMTPUTF8 takes no value' };
+      smtpUtf8 = true;
+    } else if (key !== 'AUTH') {
+      // RFC 5321 §4.1.1.11: an extension we did not offer.
+      return { ok: false, code: 555, text: `5.5.4 Unsupported MAIL FROM parameter ${key}` };
+    }
+  }
+  return { ok: true, smtpUtf8 };
 }
 
 /** xtext (RFC 3461 §4): "+" and two hex digits stand for one octet. */

@@ -12,12 +12,13 @@ import type { Spool } from '../ingest/spool.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { ChaosStage } from './chaos.ts';
-import { decodeBase64, decodePlain, heloName, isHttpRequest, parsePath, splitCommand } from './commands.ts';
+import { heloName, isHttpRequest, mailParameters, parsePath, splitCommand } from './commands.ts';
 import { runHook } from './hook-runner.ts';
 import type { Hooks } from './hooks/index.ts';
 import { defer, type Refusal, reject, type SessionFacts, type Verdict } from './hooks/types.ts';
 import { LineGuard } from './line-guard.ts';
 import { REPLIES, type ReplyReason, replyText } from './replies.ts';
+import { type SaslState, type SaslStep, saslContinue, saslStart } from './sasl.ts';
 import { type MessageData, SmtpWire, type WireHandler } from './wire.ts';
 
 type TimerName = 'session' | 'data' | 'handshake' | 'greet';
@@ -63,11 +64,6 @@ interface Answer {
 
 /** Replies that mean the client sent an unknown or malformed command (RFC 5321 §4.2.4, §4.3.2). */
 const BAD_COMMAND_CODES = new Set([500, 501, 502, 504, 555]);
-/** MAIL FROM parameters we implement (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 4954 AUTH). */
-const BODY_TYPES = new Set(['7BIT', '8BITMIME']);
-/** RFC 4954 §4: the server's challenges for LOGIN, "Username:" and "Password:" in base64. */
-const LOGIN_USERNAME = 'VXNlcm5hbWU6';
-const LOGIN_PASSWORD = 'UGFzc3dvcmQ6';
 
 export class SmtpSession implements WireHandler {
   readonly id = randomBytes(9).toString('base64url');
@@ -88,7 +84,7 @@ export class SmtpSession implements WireHandler {
   private smtpUtf8 = false;
   private rcptTo: string[] = [];
   /** An AUTH exchange waiting for the client's next line. */
-  private sasl: { method: 'PLAIN' | 'LOGIN'; username?: string } | null = null;
+  private sasl: SaslState | null = null;
   private authFailures = 0;
   private badCommands = 0;
   private messages = 0;
@@ -324,28 +320,9 @@ export class SmtpSession implements WireHandler {
         `5.5.4 ${path.error === 'duplicate' ? 'Duplicate' : 'Bad'} MAIL FROM parameter`,
       );
     }
-    let smtpUtf8 = false;
-    for (const [key, value] of path.params) {
-      if (key === 'SIZE') {
-        if (typeof value !== 'string' || !/^\d{1,20}$/.test(value)) {
-          return this.answer(501, '5.5.4 Bad SIZE parameter');
-        }
-        // RFC 1870 §6.1: a declared size over the limit is refused at once.
-        if (Number(value) > this.ctx.config.maxMessageSize) {
-          return this.answer(REPLIES['message-too-big'].code, replyText('message-too-big'));
-        }
-      } else if (key === 'BODY') {
-        if (typeof value !== 'string' || !BODY_TYPES.has(value.toUpperCase())) {
-          return this.answer(501, '5.5.4 Unsupported BODY type');
-        }
-      } else if (key === 'SMTPUTF8') {
-        if (value !== true) return this.answer(501, '5.5.4 SMTPUTF8 takes no value');
-        smtpUtf8 = true;
-      } else if (key !== 'AUTH') {
-        // RFC 5321 §4.1.1.11: an extension we did not offer.
-        return this.answer(555, `5.5.4 Unsupported MAIL FROM parameter ${key}`);
-      }
-    }
+    const params = mailParameters(path.params, this.ctx.config.maxMessageSize);
+    if (!params.ok) return this.answer(params.code, params.text);
+    const { smtpUtf8 } = params;
     const chaos = await this.chaos('mail-from');
     if (chaos === 'dropped') return;
     if (chaos) return this.answerRefusal('mail-from', chaos);
@@ -454,47 +431,22 @@ export class SmtpSession implements WireHandler {
     if (!this.helo) return this.answer(503, '5.5.1 Error: send HELO/EHLO first');
     if (this.authUser) return this.answer(503, '5.5.1 Error: No identity changes permitted');
     if (this.mailFrom !== null) return this.answer(503, '5.5.1 Error: Mail transaction in progress');
-    const [mechanism = '', initial, extra] = rest.split(' ');
-    const method = mechanism.toUpperCase();
-    if (extra !== undefined) return this.answer(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
-    if (method === 'PLAIN') {
-      if (initial === undefined) {
-        this.sasl = { method };
-        return this.answer(334, '');
-      }
-      return this.plain(initial === '=' ? '' : initial);
-    }
-    if (method === 'LOGIN') {
-      if (initial === undefined) {
-        this.sasl = { method };
-        return this.answer(334, LOGIN_USERNAME);
-      }
-      const username = decodeBase64(initial);
-      if (username === null) return this.answer(501, '5.5.2 Invalid base64');
-      this.sasl = { method, username };
-      return this.answer(334, LOGIN_PASSWORD);
-    }
-    return this.answer(504, '5.5.4 Unrecognized authentication type');
+    return this.saslStep(saslStart(rest));
   }
 
   private saslResponse(line: string): void | Promise<void> {
-    const sasl = this.sasl!;
+    const state = this.sasl!;
     this.sasl = null;
-    if (line.trim() === '*') return this.answer(501, '5.0.0 Authentication canceled');
-    if (sasl.method === 'PLAIN') return this.plain(line);
-    const text = decodeBase64(line);
-    if (text === null) return this.answer(501, '5.5.2 Invalid base64');
-    if (sasl.username === undefined) {
-      this.sasl = { method: 'LOGIN', username: text };
-      return this.answer(334, LOGIN_PASSWORD);
-    }
-    return this.authenticate('LOGIN', sasl.username, text);
+    return this.saslStep(saslContinue(state, line));
   }
 
-  private plain(response: string): void | Promise<void> {
-    const credentials = decodePlain(response);
-    if (!credentials) return this.answer(501, '5.5.2 Invalid PLAIN response');
-    return this.authenticate('PLAIN', credentials.username, credentials.password);
+  private saslStep(step: SaslStep): void | Promise<void> {
+    if (step.kind === 'challenge') {
+      this.sasl = step.state;
+      return this.answer(334, step.text);
+    }
+    if (step.kind === 'refused') return this.answer(step.code, step.text);
+    return this.authenticate(step.method, step.username, step.password);
   }
 
   private async authenticate(method: string, username: string, password: string): Promise<void> {

@@ -8,6 +8,7 @@ import {
   decodePlain,
   heloName,
   isHttpRequest,
+  mailParameters,
   type PathResult,
   parsePath,
   splitCommand,
@@ -355,5 +356,38 @@ describe('isHttpRequest', () => {
     ]) {
       assert.equal(isHttpRequest(line), false, line);
     }
+  });
+});
+
+describe('mailParameters', () => {
+  const params = (line: string) => {
+    const r = parsePath(`FROM:<a@example.test>${line}`, 'FROM');
+    assert.ok(r.ok);
+    return r.params;
+  };
+
+  test('SIZE, BODY, SMTPUTF8 and AUTH are taken', () => {
+    assert.deepEqual(mailParameters(params(' SIZE=100 BODY=8bitmime AUTH=<>'), 1000), {
+      ok: true,
+      smtpUtf8: false,
+    });
+    assert.deepEqual(mailParameters(params(' SMTPUTF8 BODY=7BIT'), 1000), { ok: true, smtpUtf8: true });
+  });
+
+  test('a declared SIZE over the limit is 552 5.3.4, a bad one 501', () => {
+    const over = mailParameters(params(' SIZE=1001'), 1000);
+    assert.deepEqual(over, { ok: false, code: 552, text: '5.3.4 Message exceeds the maximum message size' });
+    assert.deepEqual(mailParameters(params(' SIZE=1000'), 1000), { ok: true, smtpUtf8: false });
+    assert.equal((mailParameters(params(' SIZE=12k'), 1000) as { code: number }).code, 501);
+  });
+
+  test('BINARYMIME and SMTPUTF8 with a value are 501, parameters not offered 555', () => {
+    assert.equal((mailParameters(params(' BODY=BINARYMIME'), 1000) as { code: number }).code, 501);
+    assert.equal((mailParameters(params(' SMTPUTF8=yes'), 1000) as { code: number }).code, 501);
+    assert.deepEqual(mailParameters(params(' RET=FULL'), 1000), {
+      ok: false,
+      code: 555,
+      text: '5.5.4 Unsupported MAIL FROM parameter RET',
+    });
   });
 });
