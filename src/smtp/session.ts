@@ -170,9 +170,7 @@ export class SmtpSession implements WireHandler {
       if (this.ended || this.closing || this.greeted) return;
       if (verdict.kind !== 'accept') {
         const answer = this.refuse('connect', verdict);
-        this.closing = true;
-        this.wire.reply(answer.code, answer.text);
-        this.wire.close();
+        this.closeWith(answer.code, answer.text);
         return;
       }
       this.greeted = true;
@@ -186,10 +184,8 @@ export class SmtpSession implements WireHandler {
   /** 554 5.5.1 instead of a greeting, then close: the client sent something before our 220. */
   private refuseEarlyTalker(): void {
     if (this.closing) return;
-    this.closing = true;
     const answer = this.refuse('connect', reject('early-talker'));
-    this.wire.reply(answer.code, answer.text);
-    this.wire.close();
+    this.closeWith(answer.code, answer.text);
   }
 
   private facts(): SessionFacts {
@@ -262,9 +258,7 @@ export class SmtpSession implements WireHandler {
       case 'NOOP':
         return this.answer(250, '2.0.0 OK');
       case 'QUIT':
-        this.closing = true;
-        this.wire.reply(221, '2.0.0 Bye');
-        return this.wire.close();
+        return this.closeWith(221, '2.0.0 Bye');
       case 'HELP':
         return this.answer(214, '2.0.0 See RFC 5321');
       case 'VRFY':
@@ -278,9 +272,7 @@ export class SmtpSession implements WireHandler {
       default:
         // A web page posting to this port (cross-protocol request forgery): nothing to talk about.
         if (isHttpRequest(line)) {
-          this.closing = true;
-          this.wire.reply(421, '4.7.0 HTTP requests not allowed here');
-          return this.wire.close();
+          return this.closeWith(421, '4.7.0 HTTP requests not allowed here');
         }
         return this.answer(500, '5.5.2 Error: command not recognized');
     }
@@ -597,10 +589,15 @@ export class SmtpSession implements WireHandler {
       this.deferredHangUp ??= reason;
       return;
     }
-    this.closing = true;
     this.log.info({ reason }, 'smtp closing session');
     if (reason !== 'shutting-down') this.ctx.metrics.messagesRejected.inc({ stage: 'session', reason });
-    this.wire.reply(REPLIES[reason].code, replyText(reason));
+    this.closeWith(REPLIES[reason].code, replyText(reason));
+  }
+
+  /** The last reply: nothing is read after it, and the connection ends once it is written. */
+  private closeWith(code: number, text: string): void {
+    this.closing = true;
+    this.wire.reply(code, text);
     this.wire.close();
   }
 
