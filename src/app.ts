@@ -437,8 +437,10 @@ export async function startMailroom(
           inbound.wake();
           await reports.inspect(saved);
         },
-        // A second batch waits at each worker while the first one's results are saved.
-        concurrency: config.parseWorkers * 2,
+        // At each worker one batch parsing and one waiting, besides one being saved and one
+        // being read: a backlog (after a burst, at start) keeps every thread busy.
+        concurrency: config.parseWorkers * 2 + 2,
+        deferMs: config.parseDefer,
       });
       runner.start();
       const r = runner;

@@ -224,6 +224,14 @@ export const SETTINGS = [
     doc: 'Heap budget of each parse worker; a message that exceeds it is kept with the error.',
   },
   {
+    key: 'parseDefer',
+    type: 'duration',
+    default: 1_500,
+    min: 0,
+    max: 600_000,
+    doc: 'While SMTP takes mail in a burst, parsing waits up to this long so the door keeps its full speed; the wait ends when the burst does (0: parse at once).',
+  },
+  {
     key: 'parseWorkerIdle',
     type: 'duration',
     default: 5_000,

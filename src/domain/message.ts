@@ -1,6 +1,3 @@
-// Pure message types shared by every layer. No I/O here.
-import type { SearchDocument } from '../search/ast.ts';
-
 /** The door a message came in by: an SMTP listener, the API, or a polled mailbox. */
 export type Listener = 'smtp' | 'submission' | 'smtps' | 'api' | 'imap' | 'pop3';
 
@@ -74,11 +71,7 @@ export type ParseState = 'pending' | 'parsed' | 'failed';
 
 /** The outcome of parsing one message: what it holds, or why it could not be read. */
 export type ParseResult =
-  /**
-   * `search`: its search document, and `json`: `parsed` as stored (JSON), both made beside the
-   * parse in the parse thread, so the thread that saves them need not.
-   */
-  | { ok: true; parsed: ParsedMessage; search?: SearchDocument; json?: string }
+  | { ok: true; parsed: ParsedMessage }
   /** `retryable`: the failure may not recur (a time budget missed on a busy machine). */
   | { ok: false; error: string; retryable?: boolean };
 

@@ -2,12 +2,12 @@
 // on the local bus, and (by polling) messages spooled by other nodes sharing the database. A
 // message that cannot be parsed is still saved, with its error, so it stays listed and its raw
 // bytes stay downloadable.
-import type { Envelope, ParsedMessage } from '../domain/message.ts';
+import type { Envelope, ParsedMessage, SpoolEntry } from '../domain/message.ts';
 import type { EventBus } from '../events/bus.ts';
-import type { MimeParser } from '../mime/types.ts';
+import type { BatchParse, MimeParser } from '../mime/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { ParsedRecord, ParseResult, Storage } from '../storage/ports.ts';
+import type { ParsedRecord, Storage } from '../storage/ports.ts';
 import type { Tagger } from './tagger.ts';
 
 export interface ParseRunnerDeps {
@@ -17,8 +17,9 @@ export interface ParseRunnerDeps {
   /** Gives parsed messages their automatic tags; none when absent. */
   tagger?: Tagger;
   /**
-   * Told of each batch's parsed messages once they are saved, with their bytes (the delivery
-   * reports about our own mail are read there). Its failures are logged; the parse stays saved.
+   * Told once each batch is saved, with the saved messages that announce a delivery or feedback
+   * report, their bytes and parsed form (the reports about our own mail are read there). Its
+   * failures are logged; the parse stays saved.
    */
   onSaved?: (saved: { id: string; raw: Uint8Array; parsed: ParsedMessage }[]) => Promise<void>;
   metrics: Metrics;
@@ -31,6 +32,42 @@ export interface ParseRunnerDeps {
   retryDelayMs?: number;
   /** How long a batch that is not full waits for more messages (0: none). */
   settleMs?: number;
+  /**
+   * Ingest first: while this process's spool commits a burst, parsing waits, at most this long
+   * for any message (0: never waits). See Burst.
+   */
+  deferMs?: number;
+  /** The clock, for tests; performance.now by default. */
+  now?: () => number;
+}
+
+/** A burst: the last BURST_MESSAGES commits within BURST_SPAN_MS, the latest within BURST_GAP_MS. */
+const BURST_MESSAGES = 64;
+const BURST_SPAN_MS = 50;
+const BURST_GAP_MS = 10;
+
+/**
+ * Tells whether the spool is taking a burst (about 1,300 messages a second or more, still going).
+ * Parsing a message costs about as much CPU as accepting it; on a small machine parsing in step
+ * with a burst halves the rate the door can take it at. Deferred, the parses run right after the
+ * burst, and the messages are listed meanwhile (ADR 0015).
+ */
+export class Burst {
+  /** Commit times, a ring of the last BURST_MESSAGES. */
+  private readonly times = new Float64Array(BURST_MESSAGES);
+  private count = 0;
+
+  committed(now: number): void {
+    this.times[this.count % BURST_MESSAGES] = now;
+    this.count++;
+  }
+
+  active(now: number): boolean {
+    if (this.count < BURST_MESSAGES) return false;
+    const latest = this.times[(this.count - 1) % BURST_MESSAGES]!;
+    const oldest = this.times[this.count % BURST_MESSAGES]!;
+    return now - latest < BURST_GAP_MS && latest - oldest < BURST_SPAN_MS;
+  }
 }
 
 const DEFAULT_POLL_MS = 2000;
@@ -56,13 +93,16 @@ export class ParseRunner {
   private readonly deps: ParseRunnerDeps;
   /** Ids waiting for a slot, in order; `known` also holds the ones being parsed, so none runs twice. */
   private readonly waiting: string[] = [];
+  /** When each id in `waiting` was queued (same index), for the deferral's bound. */
+  private readonly queuedAt: number[] = [];
   /** Index of the next id in `waiting` to take. */
   private head = 0;
+  private readonly burst = new Burst();
+  private deferTimer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
   private readonly known = new Set<string>();
-  /** Raw bytes handed over by the spool, by id, within HANDOFF_BUDGET; read from storage otherwise. */
-  private readonly handed = new Map<string, Uint8Array>();
-  /** Envelopes handed over with their bytes, for the tagger. */
-  private readonly handedEnvelopes = new Map<string, Envelope>();
+  /** Messages handed over by the spool, by id, within HANDOFF_BUDGET; read from storage otherwise. */
+  private readonly handed = new Map<string, SpoolEntry>();
   private handedBytes = 0;
   /** Time-budget misses so far, by id; a busy machine may be the cause, so they are retried. */
   private readonly attempts = new Map<string, number>();
@@ -82,6 +122,7 @@ export class ParseRunner {
   constructor(deps: ParseRunnerDeps) {
     this.deps = deps;
     this.settleMs = deps.settleMs ?? SETTLE_MS;
+    this.now = deps.now ?? (() => performance.now());
   }
 
   start(): void {
@@ -100,14 +141,16 @@ export class ParseRunner {
     this.timer = null;
     if (this.settle) clearTimeout(this.settle);
     this.settle = null;
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
     // Ids before `head` are in flight and leave `known` when their batch is done.
     for (const id of this.waiting.slice(this.head)) this.known.delete(id);
     this.waiting.length = 0;
+    this.queuedAt.length = 0;
     this.head = 0;
     this.handed.clear();
-    this.handedEnvelopes.clear();
     this.handedBytes = 0;
     if (this.running > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
   }
@@ -116,29 +159,40 @@ export class ParseRunner {
    * A message this process just committed, with its bytes: parsing it then costs no read of the
    * raw bytes back from storage (a synchronous read on the main thread for SQLite).
    */
-  offer(id: string, raw: Uint8Array, envelope?: Envelope): void {
+  offer(id: string, raw: Uint8Array, envelope: Envelope): void {
+    this.burst.committed(this.now());
     if (this.stopped || this.known.has(id)) return;
     if (this.handedBytes + raw.byteLength <= HANDOFF_BUDGET) {
-      this.handed.set(id, raw);
-      if (envelope) this.handedEnvelopes.set(id, envelope);
+      this.handed.set(id, { id, raw, envelope });
       this.handedBytes += raw.byteLength;
     }
     this.enqueue(id);
   }
 
-  private takeHanded(id: string): Uint8Array | undefined {
-    const raw = this.handed.get(id);
-    if (raw) {
+  /** The batch's messages: those handed over, and the rest read from storage in one go. */
+  private async entries(ids: readonly string[]): Promise<SpoolEntry[]> {
+    const found: SpoolEntry[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const entry = this.handed.get(id);
+      if (!entry) {
+        missing.push(id);
+        continue;
+      }
       this.handed.delete(id);
-      this.handedBytes -= raw.byteLength;
+      this.handedBytes -= entry.raw.byteLength;
+      found.push(entry);
     }
-    return raw;
+    // Messages deleted between being announced and picked up are simply not there.
+    if (missing.length > 0) found.push(...(await this.deps.storage.toParse(missing)));
+    return found;
   }
 
   private enqueue(id: string): void {
     if (this.stopped || this.known.has(id)) return;
     this.known.add(id);
     this.waiting.push(id);
+    this.queuedAt.push(this.now());
     this.pump();
   }
 
@@ -160,10 +214,31 @@ export class ParseRunner {
 
   private startBatches(): void {
     while (!this.stopped && this.running < this.deps.concurrency && this.waiting.length > this.head) {
+      if (this.deferring()) return;
       const ids = this.takeBatch();
       this.running++;
       void this.parseBatch(ids).finally(() => this.done(ids));
     }
+  }
+
+  /**
+   * True while a burst goes on and the oldest waiting message has waited less than deferMs; then
+   * a timer looks again shortly (the burst's end is seen BURST_GAP_MS after its last commit).
+   */
+  private deferring(): boolean {
+    const deferMs = this.deps.deferMs ?? 0;
+    if (deferMs <= 0) return false;
+    const now = this.now();
+    const waited = now - this.queuedAt[this.head]!;
+    if (waited >= deferMs || !this.burst.active(now)) return false;
+    this.deferTimer ??= setTimeout(
+      () => {
+        this.deferTimer = null;
+        this.startBatches();
+      },
+      Math.min(BURST_GAP_MS, deferMs - waited),
+    ).unref();
+    return true;
   }
 
   /** Up to BATCH_MESSAGES ids, fewer when the handed-over bytes pass BATCH_BYTES. */
@@ -173,11 +248,12 @@ export class ParseRunner {
     while (this.head < this.waiting.length && ids.length < BATCH_MESSAGES && bytes < BATCH_BYTES) {
       const id = this.waiting[this.head++]!;
       ids.push(id);
-      bytes += this.handed.get(id)?.byteLength ?? 0;
+      bytes += this.handed.get(id)?.raw.byteLength ?? 0;
     }
     // Drop the consumed prefix now and then rather than shifting an array per message.
     if (this.head > 1024 && this.head * 2 > this.waiting.length) {
       this.waiting.splice(0, this.head);
+      this.queuedAt.splice(0, this.head);
       this.head = 0;
     }
     return ids;
@@ -212,7 +288,7 @@ export class ParseRunner {
   }
 
   /** True when a retryable failure gets another attempt later instead of being recorded now. */
-  private retryLater(r: { id: string; result: ParseResult }): boolean {
+  private retryLater(r: { id: string; result: BatchParse }): boolean {
     if (r.result.ok || !r.result.retryable) return false;
     const attempt = (this.attempts.get(r.id) ?? 0) + 1;
     if (attempt >= MAX_ATTEMPTS) return false;
@@ -222,18 +298,17 @@ export class ParseRunner {
     return true;
   }
 
-  /** The tagger's tags for a parse; the envelope is read back from storage when it was not handed over. */
-  private async tagsFor(
-    id: string,
-    raw: Uint8Array,
-    result: ParseResult,
-    envelope: Envelope | undefined,
-  ): Promise<string[] | undefined> {
+  /** The tagger's tags for a parse. */
+  private tagsFor(id: string, raw: Uint8Array, result: BatchParse, envelope: Envelope): string[] | undefined {
     const { tagger } = this.deps;
     if (!tagger || !result.ok) return undefined;
+    const { search, columns } = result.stored;
     try {
-      const env = envelope ?? (await this.deps.storage.get(id))?.envelope ?? null;
-      return tagger.tagsFor(result.parsed, env, raw.byteLength, result.search);
+      return tagger.tagsOf(
+        { facts: result.facts, search, attachments: columns.attachment_count, inline: columns.inline_count },
+        envelope,
+        raw.byteLength,
+      );
     } catch (err) {
       this.deps.logger.warn({ message: id, err }, 'tagging failed; message stored without tags');
       return undefined;
@@ -243,21 +318,16 @@ export class ParseRunner {
   private async parseBatch(ids: readonly string[]): Promise<void> {
     const { storage, parser, metrics, events, logger } = this.deps;
     try {
-      const found: { id: string; raw: Uint8Array }[] = [];
-      for (const id of ids) {
-        const raw = this.takeHanded(id) ?? (await storage.getRaw(id));
-        if (raw) found.push({ id, raw }); // else deleted between being announced and picked up
-      }
+      const found = await this.entries(ids);
       if (found.length === 0) return;
       const started = performance.now();
       const results = await parser.parseBatch(found.map((f) => f.raw));
       const perMessage = (performance.now() - started) / 1000 / found.length;
       const final = found.map((f, i) => ({ ...f, result: results[i]! })).filter((r) => !this.retryLater(r));
       const records: ParsedRecord[] = [];
-      for (const { id, raw, result } of final) {
-        const envelope = this.handedEnvelopes.get(id);
-        this.handedEnvelopes.delete(id);
-        records.push({ id, result, tags: await this.tagsFor(id, raw, result, envelope) });
+      for (const { id, raw, envelope, result } of final) {
+        const tags = this.tagsFor(id, raw, result, envelope);
+        records.push({ id, result: result.ok ? { ok: true, stored: result.stored } : result, tags });
       }
       await storage.saveParsed(records);
       for (const { id, raw, result } of final) {
@@ -275,7 +345,7 @@ export class ParseRunner {
       logger.debug({ messages: found.length, seconds: perMessage * found.length }, 'messages parsed');
       if (this.deps.onSaved) {
         const saved = final.flatMap(({ id, raw, result }) =>
-          result.ok ? [{ id, raw, parsed: result.parsed }] : [],
+          result.ok && result.report ? [{ id, raw, parsed: result.report }] : [],
         );
         await this.deps.onSaved(saved).catch((err) => logger.error({ err }, 'after-parse step failed'));
       }

@@ -8,6 +8,8 @@ import { ConfigError } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Envelope, ParsedMessage } from '../domain/message.ts';
 import { cleanTag } from '../domain/tags.ts';
+import { tagFacts } from '../mime/batch-parse.ts';
+import type { TagFacts } from '../mime/types.ts';
 import type { SearchDocument, SearchQuery } from '../search/ast.ts';
 import { matchesSearch } from '../search/match.ts';
 import { parseSearch } from '../search/query.ts';
@@ -54,6 +56,23 @@ export function loadTagRules(file: string): TagRule[] {
 
 const PLUS = /^[^@]*?\+([^@]+)@/;
 
+/** What tagging reads of a message. */
+export interface TagInput {
+  facts: TagFacts;
+  search: SearchDocument;
+  attachments: number;
+  inline: number;
+}
+
+export function tagInput(parsed: ParsedMessage): TagInput {
+  return {
+    facts: tagFacts(parsed),
+    search: messageSearchDocument(parsed),
+    attachments: parsed.attachments.length,
+    inline: parsed.inline.length,
+  };
+}
+
 export class Tagger {
   private readonly config: Pick<Config, 'tagsFromHeader' | 'tagsFromPlusAddress' | 'tagsFromUsername'>;
   private readonly rules: readonly TagRule[];
@@ -71,29 +90,31 @@ export class Tagger {
   }
 
   /** Tag names for a parsed message (cleaning and de-duplication happen in storage). */
-  tagsFor(parsed: ParsedMessage, envelope: Envelope | null, size: number, search?: SearchDocument): string[] {
+  tagsFor(parsed: ParsedMessage, envelope: Envelope | null, size: number): string[] {
+    return this.tagsOf(tagInput(parsed), envelope, size);
+  }
+
+  /** The same from what a batch parse returns (the parse pipeline: no parsed object on this thread). */
+  tagsOf(m: TagInput, envelope: Envelope | null, size: number): string[] {
     const tags: string[] = [];
     if (this.config.tagsFromHeader) {
-      for (const [name, value] of parsed.headers ?? []) {
-        if (name === 'x-tags') tags.push(...value.split(',').map((t) => t.trim()));
-      }
+      for (const value of m.facts.xTags) tags.push(...value.split(',').map((t) => t.trim()));
     }
     if (this.config.tagsFromPlusAddress) {
-      const addresses = [...parsed.to, ...parsed.cc, ...parsed.bcc].map((a) => a.Address);
-      for (const a of [...addresses, ...(envelope?.rcptTo ?? [])]) {
-        const m = PLUS.exec(a);
-        if (m?.[1]) tags.push(m[1]);
+      for (const a of [...m.facts.addresses, ...(envelope?.rcptTo ?? [])]) {
+        const match = PLUS.exec(a);
+        if (match?.[1]) tags.push(match[1]);
       }
     }
     if (this.config.tagsFromUsername && envelope?.authUser) tags.push(envelope.authUser);
     if (this.rules.length > 0) {
       const target = {
-        doc: search ?? messageSearchDocument(parsed),
+        doc: m.search,
         // Rules see the tags the message had before any rule ran, so their order does not matter.
         tags: [...tags],
         read: false,
-        attachments: parsed.attachments.length,
-        inline: parsed.inline.length,
+        attachments: m.attachments,
+        inline: m.inline,
         receivedAt: envelope ? Date.parse(envelope.receivedAt) : Date.now(),
         size,
         ...(envelope?.inbox ? { inbox: envelope.inbox } : {}),

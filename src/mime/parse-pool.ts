@@ -5,9 +5,16 @@
 // Like Postfix's max_idle, a worker with nothing to do for `idleMs` exits and the next job starts a
 // new one: an idle server does not keep a V8 isolate per parse worker (ADR 0007).
 import { Worker } from 'node:worker_threads';
-import type { ParsedMessage, ParseResult } from '../domain/message.ts';
+import type { ParsedMessage } from '../domain/message.ts';
+import { batchParse } from './batch-parse.ts';
 import { transferable } from './transferable.ts';
-import { type MimeParser, ParserUnavailableError, ParseTimeoutError, type PartContent } from './types.ts';
+import {
+  type BatchParse,
+  type MimeParser,
+  ParserUnavailableError,
+  ParseTimeoutError,
+  type PartContent,
+} from './types.ts';
 import type { JobSuccess, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 export interface ParsePoolOptions {
@@ -47,7 +54,7 @@ const MIB = 1024 * 1024;
 const DEFAULT_MAX_QUEUED = 10_000;
 const MIN_MEMORY_BYTES = 16 * MIB;
 
-function failure(err: unknown): ParseResult {
+function failure(err: unknown): BatchParse {
   return { ok: false, error: (err as Error).message, retryable: err instanceof ParseTimeoutError };
 }
 
@@ -110,7 +117,7 @@ export class ParsePool implements MimeParser {
    * as a whole (a budget tripped, the worker died), each message is parsed alone, so only the
    * guilty one ends with the error. The caller's buffers are copied, never taken.
    */
-  async parseBatch(raws: readonly Uint8Array[]): Promise<ParseResult[]> {
+  async parseBatch(raws: readonly Uint8Array[]): Promise<BatchParse[]> {
     if (raws.length === 0) return [];
     try {
       const reply = await this.submit({ kind: 'parseBatch', raws: raws.map((r) => new Uint8Array(r)) });
@@ -121,13 +128,10 @@ export class ParsePool implements MimeParser {
       if (raws.length === 1) return [failure(err)];
       return Promise.all(
         raws.map((raw) =>
-          this.parse(new Uint8Array(raw)).then(
-            (parsed): ParseResult => ({ ok: true, parsed }),
-            (e: Error): ParseResult => {
-              if (e instanceof ParserUnavailableError) throw e;
-              return failure(e);
-            },
-          ),
+          this.parse(new Uint8Array(raw)).then(batchParse, (e: Error): BatchParse => {
+            if (e instanceof ParserUnavailableError) throw e;
+            return failure(e);
+          }),
         ),
       );
     }

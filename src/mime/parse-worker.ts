@@ -2,12 +2,12 @@
 // moment (time budget) or die from its heap limit (memory budget); it holds no state worth saving.
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import type { ParseResult } from '../domain/message.ts';
 import { startIdleGc } from '../runtime/idle-gc.ts';
-import { messageSearchDocument } from '../search/text.ts';
+import { batchParse } from './batch-parse.ts';
 import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
 import { transferable } from './transferable.ts';
+import type { BatchParse } from './types.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 /** Nice value of parse threads: the lowest, so SMTP and spool threads (0) always go first. */
@@ -35,18 +35,13 @@ function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
 async function handle(req: WorkerRequest): Promise<void> {
   try {
     if (req.kind === 'parseBatch') {
-      const results: ParseResult[] = [];
+      const results: BatchParse[] = [];
       for (const raw of req.raws) {
         try {
-          const parsed = await parseMessage(raw);
-          // The search document is made here too, in this low-priority thread, rather than by the
-          // writer thread (spool commits) or the main thread (SMTP) when the parse is saved.
-          results.push({
-            ok: true,
-            parsed,
-            search: messageSearchDocument(parsed),
-            json: JSON.stringify(parsed),
-          });
+          // The stored form (JSON, search document, listing columns) is made here too, in this
+          // low-priority thread, rather than by the writer thread (spool commits) or the main
+          // thread (SMTP); the parsed object itself does not travel back.
+          results.push(batchParse(await parseMessage(raw)));
         } catch (err) {
           results.push({ ok: false, error: err instanceof Error ? err.message : String(err) });
         }

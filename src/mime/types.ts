@@ -1,6 +1,7 @@
 // What the rest of Mailroom asks of the MIME layer. The implementation parses in worker threads
 // with time and memory budgets (parse-pool.ts); callers only see this interface.
-import type { ParsedMessage, ParseResult } from '../domain/message.ts';
+import type { ParsedMessage } from '../domain/message.ts';
+import type { StoredParse } from '../storage/rows.ts';
 
 export interface PartContent {
   contentType: string;
@@ -8,6 +9,23 @@ export interface PartContent {
   filename: string;
   content: Uint8Array;
 }
+
+/** What the tagger reads of a parsed message besides its search document and listing columns. */
+export interface TagFacts {
+  /** X-Tags header values, as written. */
+  xTags: string[];
+  /** Addresses of To, Cc and Bcc. */
+  addresses: string[];
+}
+
+/**
+ * One message of a batch parse, in the form the store keeps (so only flat strings cross threads),
+ * with what the tagger needs. `report`: the parsed message itself, only when it announces a
+ * delivery or feedback report (the report intake reads those).
+ */
+export type BatchParse =
+  | { ok: true; stored: StoredParse; facts: TagFacts; report?: ParsedMessage }
+  | { ok: false; error: string; retryable?: boolean };
 
 export interface MimeParser {
   /**
@@ -21,7 +39,7 @@ export interface MimeParser {
    * Unlike parse(), the caller keeps its buffers. Rejects only when the parser cannot take work
    * (closed, overloaded): then nothing was parsed and the messages should be tried again later.
    */
-  parseBatch(raws: readonly Uint8Array[]): Promise<ParseResult[]>;
+  parseBatch(raws: readonly Uint8Array[]): Promise<BatchParse[]>;
   /** The decoded content of one part, by the PartID that parse() reported; null when there is none. */
   extractPart(raw: Uint8Array, partId: string): Promise<PartContent | null>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 // Messages between ParsePool (main thread) and parse-worker.ts. Payloads carry raw bytes in,
 // results out; the buffers are transferred, not copied.
-import type { ParsedMessage, ParseResult } from '../domain/message.ts';
-import type { PartContent } from './types.ts';
+import type { ParsedMessage } from '../domain/message.ts';
+import type { BatchParse, PartContent } from './types.ts';
 
 export type WorkerRequest =
   | { id: number; kind: 'parse'; raw: Uint8Array }
@@ -13,7 +13,7 @@ export type JobSuccess = {
   id: number;
   ok: true;
   parsed?: ParsedMessage;
-  results?: ParseResult[];
+  results?: BatchParse[];
   part?: PartContent | null;
 };
 

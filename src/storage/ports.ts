@@ -13,6 +13,7 @@ import type { Route } from '../domain/route.ts';
 import type { MessageTemplate } from '../domain/template.ts';
 import type { SearchQuery } from '../search/ast.ts';
 import type { InboundStore } from './inbound-ports.ts';
+import type { StoredParse } from './rows.ts';
 import type { TicketStore } from './ticket-ports.ts';
 
 export type { ParseResult };
@@ -20,10 +21,13 @@ export type { ParseResult };
 /** Which messages a bulk operation touches: these ids, every message, or those matching a search. */
 export type Selection = readonly string[] | 'all' | { query: SearchQuery };
 
-/** One parse outcome to record, with the tags the pipeline gave the message. */
+/**
+ * One parse outcome to record, with the tags the pipeline gave the message. A successful parse
+ * comes in the stored form (the parse pipeline) or as the parsed message (made into it here).
+ */
 export interface ParsedRecord {
   id: string;
-  result: ParseResult;
+  result: ParseResult | { ok: true; stored: StoredParse };
   /** Tags to add (X-Tags, plus-addresses, rules); existing tags stay. */
   tags?: readonly string[];
 }
@@ -112,6 +116,11 @@ export interface Storage {
 
   /** Ids of spooled messages not yet parsed, oldest first. */
   pendingParse(limit: number): Promise<string[]>;
+  /**
+   * What a parse needs of these messages, their raw bytes and envelopes, in one read; messages
+   * deleted meanwhile are left out. The order is not the order of `ids`.
+   */
+  toParse(ids: readonly string[]): Promise<SpoolEntry[]>;
   /**
    * Records parse outcomes, many in one write; a failure keeps the message listed with
    * `parseError`; an id deleted meanwhile is skipped. Parse results can be rebuilt from the raw

@@ -1,6 +1,8 @@
 // Maps stored rows to domain objects; shared by both adapters (JSON columns arrive as text in
 // SQLite and as parsed values in PostgreSQL, so callers pass them through `json`).
 import type { Address, Envelope, MessageSummary, ParsedMessage, ParseState } from '../domain/message.ts';
+import type { SearchDocument } from '../search/ast.ts';
+import { messageSearchDocument } from '../search/text.ts';
 
 export interface SummaryRow {
   seq: number | string | bigint;
@@ -61,7 +63,7 @@ export function parsedBody(v: unknown): ParsedMessage {
 }
 
 /** Column values that saveParsed writes from a parse result. */
-export function summaryColumns(p: ParsedMessage) {
+export function summaryColumns(p: ParsedMessage): SummaryColumns {
   return {
     message_id: p.messageId,
     subject: p.subject,
@@ -74,4 +76,43 @@ export function summaryColumns(p: ParsedMessage) {
     attachment_count: p.attachments.length,
     inline_count: p.inline.length,
   };
+}
+
+export interface SummaryColumns {
+  message_id: string;
+  subject: string;
+  from_addr: string | null;
+  to_addrs: string;
+  cc_addrs: string;
+  bcc_addrs: string;
+  reply_to: string;
+  snippet: string;
+  attachment_count: number;
+  inline_count: number;
+}
+
+/**
+ * A parse in the form the store keeps: the parsed message as JSON, its search document and its
+ * listing columns. The parse thread makes it, so neither the main thread nor the writer handles
+ * the parsed object itself (only flat strings cross threads; docs/adr/0015-ingest-first.md).
+ */
+export interface StoredParse {
+  json: string;
+  search: SearchDocument;
+  columns: SummaryColumns;
+}
+
+export function storedParse(parsed: ParsedMessage): StoredParse {
+  return {
+    json: JSON.stringify(parsed),
+    search: messageSearchDocument(parsed),
+    columns: summaryColumns(parsed),
+  };
+}
+
+/** The stored form of a successful parse, made here when the caller passed the parsed message. */
+export function storedOf(
+  result: { ok: true; parsed: ParsedMessage } | { ok: true; stored: StoredParse },
+): StoredParse {
+  return 'stored' in result ? result.stored : storedParse(result.parsed);
 }

@@ -119,10 +119,10 @@ describe('ParsePool batches', () => {
       const sizes = raws.map((r) => r.byteLength);
       const results = await pool.parseBatch(raws);
       assert.equal(results.length, 3);
-      assert.equal(results[0]!.ok && results[0]!.parsed.subject, 'Quarterly report');
+      assert.equal(results[0]!.ok && results[0]!.stored.columns.subject, 'Quarterly report');
       assert.equal(results[1]!.ok, false);
       assert.match(!results[1]!.ok ? results[1]!.error : '', /nesting/i);
-      assert.equal(results[2]!.ok && results[2]!.parsed.subject, 'Grüße aus Köln');
+      assert.equal(results[2]!.ok && results[2]!.stored.columns.subject, 'Grüße aus Köln');
       assert.deepEqual(
         raws.map((r) => r.byteLength),
         sizes,
@@ -139,9 +139,9 @@ describe('ParsePool batches', () => {
     const pool = ParsePool.start({ workers: 1, timeoutMs: 50, memoryBytes: 256 * MiB });
     try {
       const results = await pool.parseBatch([fixture('plain.eml'), manyParts(20_000), fixture('groups.eml')]);
-      assert.equal(results[0]!.ok && results[0]!.parsed.subject, 'Quarterly report');
+      assert.equal(results[0]!.ok && results[0]!.stored.columns.subject, 'Quarterly report');
       assert.deepEqual(results[1], { ok: false, error: 'parse timed out after 50 ms', retryable: true });
-      assert.equal(results[2]!.ok && results[2]!.parsed.subject, 'Group addressing');
+      assert.equal(results[2]!.ok && results[2]!.stored.columns.subject, 'Group addressing');
     } finally {
       await pool.close();
     }

@@ -5,13 +5,15 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { newMessageId } from '../../src/domain/ids.ts';
 import { EventBus } from '../../src/events/bus.ts';
-import { ParseRunner } from '../../src/ingest/parse-runner.ts';
+import { Burst, ParseRunner } from '../../src/ingest/parse-runner.ts';
+import { Tagger } from '../../src/ingest/tagger.ts';
 import { ParsePool } from '../../src/mime/parse-pool.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import type { Storage } from '../../src/storage/ports.ts';
 import { BACKENDS } from '../helpers/backends.ts';
 import { envelope } from '../helpers/fixtures.ts';
+import { postfixDsn } from '../helpers/report-fixtures.ts';
 import { fixture, manyParts } from './corpus.ts';
 
 const MiB = 1024 * 1024;
@@ -169,6 +171,95 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('a burst of commits defers parsing until it ends, or until the oldest has waited deferMs', async () => {
+      const { storage } = ctx;
+      const events = new EventBus();
+      let clock = 0;
+      const runner = new ParseRunner({
+        storage,
+        parser: pool,
+        events,
+        metrics: createMetrics(),
+        logger: logSink([]),
+        concurrency: 2,
+        pollMs: 60_000,
+        settleMs: 0,
+        deferMs: 30,
+        now: () => clock,
+      });
+      const parsedIds: string[] = [];
+      const off = events.on('message:parsed', ({ id }) => parsedIds.push(id));
+      const raw = fixture('plain.eml');
+      /** One more commit of the burst, half a millisecond after the last one. */
+      const commit = async () => {
+        clock += 0.5;
+        const id = await spool(storage, raw);
+        runner.offer(id, raw, envelope());
+        return id;
+      };
+      try {
+        // 70 commits in 35 ms, before the runner starts: it finds them pending, in a burst.
+        const burst: string[] = [];
+        for (let i = 0; i < 70; i++) burst.push(await commit());
+        runner.start();
+        // The clock stands still: the burst goes on (its last commit < 10 ms ago), nothing is parsed.
+        await new Promise((r) => setTimeout(r, 150));
+        assert.equal(parsedIds.length, 0);
+        assert.equal((await storage.summaries(burst)).filter((m) => m.parseState === 'pending').length, 70);
+        clock += 10; // no commit for 10 ms: the burst is over
+        assert.equal((await parsedEvents(events, burst)).size, 70);
+
+        // A burst that goes on lets a message through once it has waited deferMs (30 ms).
+        clock -= 10; // back inside the burst
+        const first = await commit();
+        for (let i = 0; i < 50; i++) await commit(); // 25 ms more of the burst
+        await new Promise((r) => setTimeout(r, 100));
+        assert.ok(!parsedIds.includes(first), 'waited 25 ms of 30: still deferred');
+        const oldest = parsedEvents(events, [first]);
+        for (let i = 0; i < 12; i++) await commit(); // 31 ms: the burst goes on, the bound is reached
+        assert.equal((await oldest).get(first), true);
+      } finally {
+        off();
+        await runner.stop();
+      }
+    });
+
+    it('tags come from the parse thread, and only delivery reports reach onSaved with their parse', async () => {
+      const { storage } = ctx;
+      const events = new EventBus();
+      const saved: { id: string; subject: string }[] = [];
+      const runner = new ParseRunner({
+        storage,
+        parser: pool,
+        events,
+        metrics: createMetrics(),
+        logger: logSink([]),
+        tagger: new Tagger({ tagsFromHeader: true, tagsFromPlusAddress: true, tagsFromUsername: false }),
+        onSaved: async (batch) => {
+          for (const m of batch) saved.push({ id: m.id, subject: m.parsed.subject });
+        },
+        concurrency: 2,
+        pollMs: 60_000,
+      });
+      runner.start();
+      try {
+        const tagged = Buffer.from(
+          'From: a@example.test\r\nTo: bob+orders@example.test\r\nX-Tags: urgent, billing\r\nSubject: tagged\r\n\r\nbody\r\n',
+        );
+        const report = Buffer.from(
+          postfixDsn('<m1@shop.example>', 'x@example.test', 'unknown user').replaceAll('\n', '\r\n'),
+        );
+        const ids = [await spool(storage, tagged), await spool(storage, report)];
+        const done = parsedEvents(events, ids);
+        for (const id of ids) events.emit('message:stored', { id });
+        await done;
+        assert.deepEqual((await storage.get(ids[0]!))?.tags.sort(), ['billing', 'orders', 'urgent']);
+        assert.deepEqual(saved, [{ id: ids[1], subject: 'Undelivered Mail Returned to Sender' }]);
+      } finally {
+        await runner.stop();
+      }
+    });
+
     it('stop() waits for the parse in flight and takes no new work', async () => {
       const { storage } = ctx;
       const events = new EventBus();
@@ -195,3 +286,18 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('Burst', () => {
+  it('is a burst while the last 64 commits came within 50 ms and the latest within 10 ms', () => {
+    const b = new Burst();
+    for (let i = 0; i < 63; i++) b.committed(i * 0.5);
+    assert.equal(b.active(32), false, 'fewer than 64 commits');
+    b.committed(31.5);
+    assert.equal(b.active(32), true);
+    assert.equal(b.active(41.4), true);
+    assert.equal(b.active(41.6), false, 'quiet for 10 ms');
+    const slow = new Burst();
+    for (let i = 0; i < 200; i++) slow.committed(i); // 1,000 a second: not a burst
+    assert.equal(slow.active(199.5), false);
+  });
+});

@@ -1,7 +1,7 @@
 // PostgreSQL adapter of the storage port: several Mailroom nodes may share one database. Reads go
 // through a small pool; spool appends are group-committed (see spool-commit.ts).
 import type pg from 'pg';
-import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
+import type { Envelope, MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import { GroupCommitter } from '../group-commit.ts';
 import type { InboundStore } from '../inbound-ports.ts';
 import type {
@@ -205,6 +205,16 @@ export class PostgresStorage implements Storage {
       [ids],
     );
     return rows.map(toSummary);
+  }
+
+  async toParse(ids: readonly string[]): Promise<SpoolEntry[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query<{ id: string; envelope: Envelope; raw: Buffer }>(
+      `SELECT m.id, m.envelope, r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq
+        WHERE m.id = ANY($1::text[])`,
+      [ids],
+    );
+    return rows.map((r) => ({ id: r.id, envelope: r.envelope, raw: r.raw }));
   }
 
   async getRaw(id: string): Promise<Uint8Array | null> {

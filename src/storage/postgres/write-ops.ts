@@ -3,9 +3,9 @@
 import type pg from 'pg';
 import type { SpoolEntry } from '../../domain/message.ts';
 import { cleanTag } from '../../domain/tags.ts';
-import { messageSearchDocument, normalize } from '../../search/text.ts';
+import { normalize } from '../../search/text.ts';
 import type { ParsedRecord, RetentionLimits, Selection } from '../ports.ts';
-import { summaryColumns } from '../rows.ts';
+import { storedOf } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
 import { compileSearch } from './search-sql.ts';
 
@@ -117,8 +117,7 @@ export async function saveParsed(db: Db, record: ParsedRecord): Promise<void> {
     if (rows[0] && record.tags?.length) await addTags(db, rows[0].seq, record.tags);
     return;
   }
-  const c = summaryColumns(result.parsed);
-  const d = result.search ?? messageSearchDocument(result.parsed);
+  const { json, search: d, columns: c } = storedOf(result);
   const { rows } = await db.query<{ seq: string }>(
     `WITH m AS (
        UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = $2, subject = $3,
@@ -149,7 +148,7 @@ export async function saveParsed(db: Db, record: ParsedRecord): Promise<void> {
       pgText(c.snippet),
       c.attachment_count,
       c.inline_count,
-      result.json ?? JSON.stringify(result.parsed),
+      json,
       pgText(d.from),
       pgText(d.to),
       pgText(d.cc),

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import type { MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
+import type { Envelope, MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
 import type { InboundStore } from '../inbound-ports.ts';
 import type {
   ApiKeyStore,
@@ -89,6 +89,16 @@ export class SqliteStorage implements Storage {
       "SELECT id FROM messages WHERE parse_state = 'pending' ORDER BY seq LIMIT ?",
     ).all(limit) as { id: string }[];
     return rows.map((r) => r.id);
+  }
+
+  async toParse(ids: readonly string[]): Promise<SpoolEntry[]> {
+    if (ids.length === 0) return [];
+    const rows = stmt(
+      this.db,
+      `SELECT m.id, m.envelope, r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq
+        WHERE m.id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(ids)) as { id: string; envelope: string; raw: Uint8Array }[];
+    return rows.map((r) => ({ id: r.id, envelope: JSON.parse(r.envelope) as Envelope, raw: r.raw }));
   }
 
   async saveParsed(results: readonly ParsedRecord[]): Promise<void> {

@@ -1,12 +1,12 @@
 // Every write the SQLite adapter makes, run inside the writer thread. Each op receives the open
 // database and plain (structured-clone) arguments; the writer wraps a batch of ops in one transaction.
 import type { DatabaseSync } from 'node:sqlite';
-import type { ParsedMessage, SpoolEntry } from '../../domain/message.ts';
+import type { SpoolEntry } from '../../domain/message.ts';
 import { cleanTag } from '../../domain/tags.ts';
 import type { SearchDocument, SearchQuery } from '../../search/ast.ts';
-import { messageSearchDocument, normalize } from '../../search/text.ts';
+import { normalize } from '../../search/text.ts';
 import type { ParsedRecord, RenameTagOutcome, RetentionLimits, Selection } from '../ports.ts';
-import { summaryColumns } from '../rows.ts';
+import { storedOf } from '../rows.ts';
 import { cleanTags } from '../search-columns.ts';
 import { apiKeyOps } from './api-key-ops.ts';
 import { inboundOps } from './inbound-ops.ts';
@@ -70,14 +70,7 @@ export function customHeaderLines(headers: string): string {
 }
 
 /** `fresh`: the message was never parsed, so its full-text rows do not exist yet. */
-function saveSearch(
-  db: DatabaseSync,
-  seq: number,
-  parsed: ParsedMessage,
-  doc: SearchDocument | undefined,
-  fresh: boolean,
-): void {
-  const d = doc ?? messageSearchDocument(parsed);
+function saveSearch(db: DatabaseSync, seq: number, d: SearchDocument, fresh: boolean): void {
   stmt(
     db,
     `INSERT OR REPLACE INTO message_search
@@ -109,7 +102,7 @@ function saveOneParsed(db: DatabaseSync, record: ParsedRecord): number {
     if (record.tags?.length) addTags(db, row.seq, record.tags);
     return 1;
   }
-  const c = summaryColumns(result.parsed);
+  const { json, search, columns: c } = storedOf(result);
   stmt(
     db,
     `UPDATE messages SET parse_state = 'parsed', parse_error = NULL, message_id = ?, subject = ?, from_addr = ?,
@@ -128,12 +121,9 @@ function saveOneParsed(db: DatabaseSync, record: ParsedRecord): number {
     c.inline_count,
     row.seq,
   );
-  stmt(db, 'INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(
-    row.seq,
-    result.json ?? JSON.stringify(result.parsed),
-  );
+  stmt(db, 'INSERT OR REPLACE INTO message_body (seq, parsed) VALUES (?, ?)').run(row.seq, json);
   // Only a save sets a message's state, in the same transaction as its full-text rows.
-  saveSearch(db, row.seq, result.parsed, result.search, row.parse_state === 'pending');
+  saveSearch(db, row.seq, search, row.parse_state === 'pending');
   if (record.tags?.length) addTags(db, row.seq, record.tags);
   return 1;
 }

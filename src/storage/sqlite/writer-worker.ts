@@ -35,8 +35,11 @@ port.postMessage({ kind: 'ready', migrated: migrate(db) } satisfies WriterNotice
  * per parse result cost more CPU than the parsing itself.
  */
 const REBUILDABLE_DELAY_MS = 20;
-/** A backlog this long commits at once instead of waiting for the timer. */
-const REBUILDABLE_BATCH = 256;
+/**
+ * Rebuildable records (parsed messages) this many commit at once instead of waiting for the timer:
+ * a full parse batch is company enough, and a backlog being parsed must not wait 20 ms per batch.
+ */
+const REBUILDABLE_BATCH = 64;
 /**
  * Durable ops (spool appends: a client waits for each one's 250) never queue behind a backlog of
  * rebuildable ones. A commit takes every durable op waiting plus this many rebuildable ops (as
@@ -50,9 +53,16 @@ const REBUILDABLE_PER_COMMIT = 1;
 let durable: WriterRequest[] = [];
 /** Rebuildable ops in arrival order. */
 let rebuildable: WriterRequest[] = [];
+/** Records in `rebuildable` (a saveParsed op carries a batch of them). */
+let rebuildableRecords = 0;
 let scheduled = false;
 let lazyTimer: NodeJS.Timeout | null = null;
 let synchronous: 'FULL' | 'NORMAL' = 'FULL';
+
+/** How many records a rebuildable op carries: a saveParsed op's batch, else one. */
+function records(r: WriterRequest): number {
+  return Array.isArray(r.args) ? r.args.length : 1;
+}
 
 /** FULL (fsync at commit) unless every op in the batch is rebuildable or needs no fsync. */
 function setSynchronous(batch: WriterRequest[]): void {
@@ -64,15 +74,17 @@ function setSynchronous(batch: WriterRequest[]): void {
 
 /** The next transaction's ops: durable ones first in line, rebuildable ones bounded. */
 function nextBatch(): WriterRequest[] {
-  const batch = durable.concat(rebuildable.slice(0, REBUILDABLE_PER_COMMIT));
+  const riders = rebuildable.slice(0, REBUILDABLE_PER_COMMIT);
+  const batch = durable.concat(riders);
   durable = [];
   rebuildable = rebuildable.slice(REBUILDABLE_PER_COMMIT);
+  for (const r of riders) rebuildableRecords -= records(r);
   return batch;
 }
 
 function schedule(): void {
   if (scheduled) return;
-  if (durable.length > 0 || rebuildable.length >= REBUILDABLE_BATCH) {
+  if (durable.length > 0 || rebuildableRecords >= REBUILDABLE_BATCH) {
     scheduled = true;
     if (lazyTimer) clearTimeout(lazyTimer);
     lazyTimer = null;
@@ -137,6 +149,12 @@ port.on('message', (msg: WriterMessage) => {
     port.close();
     return;
   }
-  for (const r of msg.requests) (REBUILDABLE_OPS.has(r.op) ? rebuildable : durable).push(r);
+  for (const r of msg.requests) {
+    if (!REBUILDABLE_OPS.has(r.op)) durable.push(r);
+    else {
+      rebuildable.push(r);
+      rebuildableRecords += records(r);
+    }
+  }
   schedule();
 });
