@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ParsedMessage } from '../../src/domain/message.ts';
+import { parseSearch } from '../../src/search/query.ts';
 import type { Storage } from '../../src/storage/ports.ts';
 import { PostgresStorage } from '../../src/storage/postgres/store.ts';
+import { storedParse } from '../../src/storage/rows.ts';
 import { SqliteStorage } from '../../src/storage/sqlite/store.ts';
 import { BACKENDS, type Backend, freshPostgresDatabase, tempDir } from '../helpers/backends.ts';
 import { spoolEntry } from '../helpers/fixtures.ts';
@@ -162,6 +164,31 @@ for (const backend of BACKENDS) {
       await storage.delete([ok.id]);
       await storage.saveParsed([{ id: ok.id, result: { ok: true, parsed: parsed('ok') } }]);
       assert.equal(await storage.get(ok.id), null);
+    });
+
+    it('gives a parse its messages in one read, and stores a parse in its stored form', async () => {
+      await storage.delete('all');
+      const [a, b, gone] = [spoolEntry('a'), spoolEntry('b'), spoolEntry('gone')];
+      await storage.appendSpool([a, b, gone]);
+      await storage.delete([gone.id]);
+      const got = await storage.toParse([b.id, gone.id, a.id, 'no-such-id']);
+      assert.deepEqual(got.map((e) => e.id).sort(), [a.id, b.id].sort());
+      for (const e of got) {
+        const sent = e.id === a.id ? a : b;
+        assert.deepEqual(Buffer.from(e.raw), Buffer.from(sent.raw));
+        assert.deepEqual(e.envelope, sent.envelope);
+      }
+      assert.deepEqual(await storage.toParse([]), []);
+      // The parse pipeline's form: JSON, search document and listing columns made elsewhere.
+      await storage.saveParsed([
+        { id: a.id, result: { ok: true, stored: storedParse(parsed('stored form')) } },
+      ]);
+      const saved = await storage.get(a.id);
+      assert.equal(saved?.parseState, 'parsed');
+      assert.equal(saved?.subject, 'stored form');
+      assert.equal(saved?.parsed?.attachments[0]?.FileName, 'a.txt');
+      const q = parseSearch('subject:"stored form"');
+      assert.equal((await storage.list({ start: 0, limit: 10, query: q })).matched, 1);
     });
 
     it('marks read and unread, and deletes some or all', async () => {
