@@ -226,7 +226,7 @@ export const SETTINGS = [
   {
     key: 'parseDefer',
     type: 'duration',
-    default: 1_500,
+    default: 1_000,
     min: 0,
     max: 600_000,
     doc: 'While SMTP takes mail in a burst, parsing waits up to this long so the door keeps its full speed; the wait ends when the burst does (0: parse at once).',
