@@ -288,7 +288,7 @@ for (const backend of BACKENDS) {
 }
 
 describe('Burst', () => {
-  it('is a burst while the last 64 commits came within 50 ms and the latest within 10 ms', () => {
+  it('is a burst while the last 64 commits came within 120 ms and the latest within 10 ms', () => {
     const b = new Burst();
     for (let i = 0; i < 63; i++) b.committed(i * 0.5);
     assert.equal(b.active(32), false, 'fewer than 64 commits');
@@ -297,7 +297,10 @@ describe('Burst', () => {
     assert.equal(b.active(41.4), true);
     assert.equal(b.active(41.6), false, 'quiet for 10 ms');
     const slow = new Burst();
-    for (let i = 0; i < 200; i++) slow.committed(i); // 1,000 a second: not a burst
-    assert.equal(slow.active(199.5), false);
+    for (let i = 0; i < 200; i++) slow.committed(i * 2); // 500 a second: not a burst
+    assert.equal(slow.active(398.5), false);
+    const steady = new Burst();
+    for (let i = 0; i < 200; i++) steady.committed(i * 1.5); // 667 a second: a burst
+    assert.equal(steady.active(299), true);
   });
 });
