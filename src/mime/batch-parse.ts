@@ -1,7 +1,7 @@
 // A parsed message in the form a batch parse returns it (types.ts BatchParse): made in the parse
 // thread, or on the main thread when a batch fell back to parsing its messages one by one.
 import type { ParsedMessage } from '../domain/message.ts';
-import { reportType } from '../outbound/reports.ts';
+import { announcesReport } from '../outbound/reports.ts';
 import { storedParse } from '../storage/rows.ts';
 import type { BatchParse, TagFacts } from './types.ts';
 
@@ -11,17 +11,12 @@ export function tagFacts(parsed: ParsedMessage): TagFacts {
   return { xTags, addresses };
 }
 
-/** As the report intake decides (report-intake.ts): by the first Content-Type header. */
-function announcesReport(parsed: ParsedMessage): boolean {
-  const contentType = parsed.headers?.find(([name]) => name === 'content-type')?.[1];
-  return contentType !== undefined && reportType(contentType) !== null;
-}
-
 export function batchParse(parsed: ParsedMessage): BatchParse {
   return {
     ok: true,
     stored: storedParse(parsed),
     facts: tagFacts(parsed),
+    // The report intake reads these (with the same test, report-intake.ts).
     ...(announcesReport(parsed) ? { report: parsed } : {}),
   };
 }

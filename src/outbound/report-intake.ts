@@ -12,7 +12,7 @@ import type { ParsedMessage } from '../domain/message.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { LateEvent, OutboundView, Storage } from '../storage/ports.ts';
 import { isHardBounce } from './bounce-notice.ts';
-import { parseReport, type Report, reportType } from './reports.ts';
+import { announcesReport, parseReport, type Report } from './reports.ts';
 
 export interface ReportIntakeDeps {
   storage: Storage;
@@ -59,7 +59,7 @@ export class ReportIntake {
   /** Reads each saved message that is a report; ordinary mail costs one header look-up. */
   async inspect(saved: readonly SavedMessage[]): Promise<void> {
     for (const m of saved) {
-      if (!this.announcesReport(m.parsed)) continue;
+      if (!announcesReport(m.parsed)) continue;
       try {
         const outcome = await this.read(m);
         this.deps.logger.info({ message: m.id, ...outcome }, 'delivery report read');
@@ -69,15 +69,10 @@ export class ReportIntake {
     }
   }
 
-  private announcesReport(parsed: ParsedMessage): boolean {
-    const contentType = parsed.headers?.find(([name]) => name === 'content-type')?.[1];
-    return contentType !== undefined && reportType(contentType) !== null;
-  }
-
   /** Matches one message's report to the mail it is about and records what it says. */
   async read(m: SavedMessage): Promise<IntakeOutcome> {
     const { storage } = this.deps;
-    if (!this.announcesReport(m.parsed)) return { kind: 'not-a-report' };
+    if (!announcesReport(m.parsed)) return { kind: 'not-a-report' };
     // Our own mail captured in the inbox (a DSN we sent) has its outbound message's id.
     if (await storage.outbound.get(m.id)) return { kind: 'own-message' };
     const report = await parseReport(m.raw);

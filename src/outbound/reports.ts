@@ -4,6 +4,7 @@
 // the original message or its header section, whose Message-ID names the mail they are about.
 // Pure parsing: report-intake.ts matches a report to a queued message and acts on it.
 import PostalMime from 'postal-mime';
+import type { ParsedMessage } from '../domain/message.ts';
 
 /** Reports are small; anything larger is not read as one (it stays an ordinary message). */
 export const MAX_REPORT_BYTES = 2 * 1024 * 1024;
@@ -56,6 +57,12 @@ export function reportType(contentType: string): ReportType | null {
   if (type === 'delivery-status' || type === 'global-delivery-status') return 'delivery-status';
   if (type === 'feedback-report') return 'feedback-report';
   return null;
+}
+
+/** Whether a parsed message announces a report, by its first Content-Type header. */
+export function announcesReport(parsed: ParsedMessage): boolean {
+  const contentType = parsed.headers?.find(([name]) => name === 'content-type')?.[1];
+  return contentType !== undefined && reportType(contentType) !== null;
 }
 
 /** Header-style fields (RFC 5322 syntax, folded lines joined) in blocks separated by blank lines. */
