@@ -7,6 +7,8 @@
 //                                [--no-profile]   (thread CPU only: the profiler itself costs CPU)
 //                                [--roles smtp,api] (Mailroom's --roles: without `worker` nothing is
 //                                parsed, which measures the SMTP door and the durable spool alone)
+//                                [--node-args=--trace-gc] (more flags for Mailroom's node)
+//                                [--timeline] (CPU ms of each thread kind per 100 ms, run and after)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +25,8 @@ const { values } = parseArgs({
     'new-connections': { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
     roles: { type: 'string', default: '' },
+    'node-args': { type: 'string', default: '' },
+    timeline: { type: 'boolean', default: false },
   },
 });
 const TICK_MS = 10; // CLK_TCK 100 on Linux
@@ -55,12 +59,33 @@ const server = await spawnMailroom(
   ],
   { MAILROOM_LOG_LEVEL: 'warn' },
   20_000,
-  values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  [
+    ...(values['no-profile'] ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+    ...values['node-args'].split(/\s+/).filter(Boolean),
+  ],
 );
 const pid = server.child.pid!;
 const n = Number(values.messages);
 const before = threads(pid);
 const started = performance.now();
+/** --timeline: CPU ms by thread kind in each 100 ms, from the start of the run. */
+const timeline: { t: number; cpu: Map<string, number> }[] = [];
+let last = before;
+const sampler = values.timeline
+  ? setInterval(() => {
+      const now = threads(pid);
+      const cpu = new Map<string, number>();
+      for (const [key, t] of now) {
+        const b = last.get(key) ?? { user: 0, sys: 0 };
+        // Worker threads (the SQLite writer, parse workers) by thread id, the rest by name.
+        const name = key.slice(key.indexOf(' ') + 1);
+        const kind = name === 'WorkerThread' ? `Worker ${key.slice(0, key.indexOf(' '))}` : name;
+        cpu.set(kind, (cpu.get(kind) ?? 0) + t.user + t.sys - b.user - b.sys);
+      }
+      last = now;
+      timeline.push({ t: performance.now() - started, cpu });
+    }, 100)
+  : null;
 await new Promise<void>((resolve, reject) => {
   const args = [
     ...(values['new-connections'] ? [] : ['-d']),
@@ -75,6 +100,7 @@ const seconds = (performance.now() - started) / 1000;
 // Parsing and indexing finish after the last 250; their CPU counts too.
 await new Promise((r) => setTimeout(r, 2000));
 const after = threads(pid);
+if (sampler) clearInterval(sampler);
 await server.stop();
 
 console.log(
@@ -90,6 +116,25 @@ for (const [key, t] of after) {
   if (ms >= 20) console.log(`| ${key} | ${ms} | ${t.sys - b.sys} | ${((ms * 1000) / n).toFixed(0)} |`);
 }
 console.log(`| all | ${total} | | ${((total * 1000) / n).toFixed(0)} |\n`);
+if (timeline.length) {
+  const kinds = [
+    ...new Set(timeline.flatMap((row) => [...row.cpu].filter(([, ms]) => ms > 0).map(([k]) => k))),
+  ];
+  console.log(`| s | ${kinds.join(' | ')} |\n|---|${kinds.map(() => '---').join('|')}|`);
+  for (const row of timeline) {
+    console.log(
+      `| ${(row.t / 1000).toFixed(1)}${row.t <= seconds * 1000 ? '' : ' (after)'} | ${kinds.map((k) => row.cpu.get(k) ?? 0).join(' | ')} |`,
+    );
+  }
+  console.log('');
+}
+// --node-args --trace-gc: V8 prints one stdout line per collection, by kind.
+const gcKinds = new Map<string, number>();
+for (const line of server.output) {
+  const kind = /\d+ ms: (Scavenge|Mark-Compact|Minor Mark-Sweep|Mark-Sweep)/.exec(line)?.[1];
+  if (kind) gcKinds.set(kind, (gcKinds.get(kind) ?? 0) + 1);
+}
+if (gcKinds.size) console.log(`Collections: ${[...gcKinds].map(([k, c]) => `${c} × ${k}`).join(', ')}\n`);
 for (const file of fs.readdirSync(profileDir).sort()) {
   console.log(`### ${file}\n`);
   console.log(summarizeProfile(path.join(profileDir, file), 15));

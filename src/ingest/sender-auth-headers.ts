@@ -2,6 +2,7 @@
 // offsets: the block is decoded as latin1 (one character per byte), so everything that is not
 // rewritten is copied through byte for byte, 8-bit header text included.
 import { domainToASCII } from 'node:url';
+import { asBuffer } from '../runtime/thread-bytes.ts';
 
 export interface HeaderField {
   /** The field name as written, without the colon or the white space before it. */
@@ -27,10 +28,6 @@ export const UNTRUSTED_RESULTS_FIELD = 'Untrusted-Authentication-Results';
 
 const LF = 0x0a;
 const CR = 0x0d;
-
-function asBuffer(raw: Uint8Array): Buffer {
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-}
 
 /** Offset of the empty line that ends the header block (RFC 5322 §2.1), or the length if none. */
 function headerBlockEnd(buf: Buffer): number {

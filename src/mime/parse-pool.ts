@@ -6,8 +6,8 @@
 // new one: an idle server does not keep a V8 isolate per parse worker (ADR 0007).
 import { Worker } from 'node:worker_threads';
 import type { ParsedMessage } from '../domain/message.ts';
+import { copyFor, movable, transferable } from '../runtime/thread-bytes.ts';
 import { batchParse } from './batch-parse.ts';
-import { transferable } from './transferable.ts';
 import {
   type BatchParse,
   type MimeParser,
@@ -103,7 +103,7 @@ export class ParsePool implements MimeParser {
   /**
    * Parses in a worker. The pool takes the bytes: when `raw` spans its whole ArrayBuffer, that
    * buffer is transferred to the worker (detached here, no copy); a view into a larger buffer is
-   * copied first.
+   * copied first; shared bytes are shared (src/runtime/thread-bytes.ts).
    */
   async parse(raw: Uint8Array): Promise<ParsedMessage> {
     const reply = await this.submit({ kind: 'parse', raw });
@@ -115,12 +115,13 @@ export class ParsePool implements MimeParser {
    * Parses many messages in one job (one message each way between threads instead of one per
    * message). The job's time budget is the per-message budget times the count. If the job fails
    * as a whole (a budget tripped, the worker died), each message is parsed alone, so only the
-   * guilty one ends with the error. The caller's buffers are copied, never taken.
+   * guilty one ends with the error. The caller's buffers are copied, never taken (shared ones are
+   * shared).
    */
   async parseBatch(raws: readonly Uint8Array[]): Promise<BatchParse[]> {
     if (raws.length === 0) return [];
     try {
-      const reply = await this.submit({ kind: 'parseBatch', raws: raws.map((r) => new Uint8Array(r)) });
+      const reply = await this.submit({ kind: 'parseBatch', raws: raws.map((r) => copyFor(r)) });
       if (reply.results?.length !== raws.length) throw new Error('parse worker returned a short batch');
       return reply.results;
     } catch (err) {
@@ -128,7 +129,7 @@ export class ParsePool implements MimeParser {
       if (raws.length === 1) return [failure(err)];
       return Promise.all(
         raws.map((raw) =>
-          this.parse(new Uint8Array(raw)).then(batchParse, (e: Error): BatchParse => {
+          this.parse(copyFor(raw)).then(batchParse, (e: Error): BatchParse => {
             if (e instanceof ParserUnavailableError) throw e;
             return failure(e);
           }),
@@ -306,7 +307,7 @@ export class ParsePool implements MimeParser {
       const count = r.kind === 'parseBatch' ? r.raws.length : 1;
       slot.timer = setTimeout(() => this.onTimeout(slot, job), this.opts.timeoutMs * count);
       const message = { id: job.id, ...r } as WorkerRequest;
-      const buffers = (r.kind === 'parseBatch' ? r.raws : [r.raw]).map((b) => b.buffer as ArrayBuffer);
+      const buffers = movable(r.kind === 'parseBatch' ? r.raws : [r.raw]);
       try {
         (slot.worker as Worker).postMessage(message, buffers);
       } catch (err) {

@@ -3,10 +3,10 @@
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { startIdleGc } from '../runtime/idle-gc.ts';
+import { movable, transferable } from '../runtime/thread-bytes.ts';
 import { batchParse } from './batch-parse.ts';
 import { installByteBlob } from './byte-blob.ts';
 import { extractPart, parseMessage } from './extract.ts';
-import { transferable } from './transferable.ts';
 import type { BatchParse } from './types.ts';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
@@ -59,7 +59,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     }
     const content = transferable(part.content);
-    post({ type: 'done', id: req.id, ok: true, part: { ...part, content } }, [content.buffer]);
+    post({ type: 'done', id: req.id, ok: true, part: { ...part, content } }, movable([content]));
   } catch (err) {
     post({ type: 'done', id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });
   }

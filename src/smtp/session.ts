@@ -11,6 +11,7 @@ import type { Envelope, Listener } from '../domain/message.ts';
 import type { Spool } from '../ingest/spool.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { asBuffer } from '../runtime/thread-bytes.ts';
 import type { ChaosStage } from './chaos.ts';
 import { heloName, isHttpRequest, mailParameters, parsePath, splitCommand } from './commands.ts';
 import { runHook } from './hook-runner.ts';
@@ -505,8 +506,8 @@ export class SmtpSession implements WireHandler {
       // An authenticated user's mail leaves through the queue; everything else is kept here.
       const submit = this.outbound ? this.ctx.submit : null;
       if (!submit && this.authUser === null && this.ctx.authenticateSender)
-        raw = Buffer.from(await this.ctx.authenticateSender(envelope, raw));
-      else if (!submit && this.ctx.distrustResults) raw = Buffer.from(this.ctx.distrustResults(raw));
+        raw = asBuffer(await this.ctx.authenticateSender(envelope, raw));
+      else if (!submit && this.ctx.distrustResults) raw = asBuffer(this.ctx.distrustResults(raw));
       const refused = !submit && this.authUser === null ? await this.ctx.checkContent?.(envelope, raw) : null;
       if (refused) {
         const refusal = refused.code >= 500 ? reject('route-reject') : defer('route-reject');

@@ -9,6 +9,7 @@
 // SMTP itself instead of using smtp-server.
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
+import { assemble } from '../runtime/thread-bytes.ts';
 import { type DataScan, DataScanner } from './data-scanner.ts';
 
 const LF = 0x0a;
@@ -19,7 +20,7 @@ const CRLF_DOT = Buffer.from('\r\n.');
 const MAX_UNREAD = 64 * 1024;
 
 export interface MessageData {
-  /** The message, dot-unstuffed, up to the size limit. */
+  /** The message, dot-unstuffed, up to the size limit; a large one in shared memory (src/runtime/thread-bytes.ts). */
   raw: Buffer;
   scan: DataScan;
   /** More than the size limit came: `raw` holds only what fitted. */
@@ -102,7 +103,7 @@ class DataReader {
 
   finish(): MessageData {
     return {
-      raw: Buffer.concat(this.chunks, this.kept),
+      raw: assemble(this.chunks, this.kept),
       scan: this.scanner.finish(),
       sizeExceeded: this.seen > this.maxBytes,
     };

@@ -203,15 +203,16 @@ for (const backend of BACKENDS) {
         const burst: string[] = [];
         for (let i = 0; i < 70; i++) burst.push(await commit());
         runner.start();
-        // The clock stands still: the burst goes on (its last commit < 10 ms ago), nothing is parsed.
+        // The clock stands still: the burst goes on (its last commit came sooner than twice the 31.5 ms
+        // its last 64 commits took), nothing is parsed.
         await new Promise((r) => setTimeout(r, 150));
         assert.equal(parsedIds.length, 0);
         assert.equal((await storage.summaries(burst)).filter((m) => m.parseState === 'pending').length, 70);
-        clock += 10; // no commit for 10 ms: the burst is over
+        clock += 64; // no commit for 64 ms: the burst is over
         assert.equal((await parsedEvents(events, burst)).size, 70);
 
         // A burst that goes on lets a message through once it has waited deferMs (30 ms).
-        clock -= 10; // back inside the burst
+        clock -= 64; // back inside the burst
         const first = await commit();
         for (let i = 0; i < 50; i++) await commit(); // 25 ms more of the burst
         await new Promise((r) => setTimeout(r, 100));
@@ -289,19 +290,31 @@ for (const backend of BACKENDS) {
 }
 
 describe('Burst', () => {
-  it('is a burst while the last 64 commits came within 120 ms and the latest within 10 ms', () => {
+  it('is a burst while the last 64 commits came within 120 ms and the latest within twice their span', () => {
     const b = new Burst();
-    for (let i = 0; i < 63; i++) b.committed(i * 0.5);
-    assert.equal(b.active(32), false, 'fewer than 64 commits');
-    b.committed(31.5);
-    assert.equal(b.active(32), true);
-    assert.equal(b.active(41.4), true);
-    assert.equal(b.active(41.6), false, 'quiet for 10 ms');
+    for (let i = 0; i < 63; i++) b.committed(i * 0.05);
+    assert.equal(b.active(3.2), false, 'fewer than 64 commits');
+    b.committed(3.15); // 64 commits in 3.15 ms: over after 10 ms without one, the least
+    assert.equal(b.active(13.1), true);
+    assert.equal(b.active(13.2), false, 'quiet for 10 ms');
     const slow = new Burst();
     for (let i = 0; i < 200; i++) slow.committed(i * 2); // 500 a second: not a burst
     assert.equal(slow.active(398.5), false);
     const steady = new Burst();
     for (let i = 0; i < 200; i++) steady.committed(i * 1.5); // 667 a second: a burst
     assert.equal(steady.active(299), true);
+    // Its last 64 commits took 94.5 ms: the burst is over once none came for 189 ms.
+    assert.equal(steady.active(298.5 + 188), true);
+    assert.equal(steady.active(298.5 + 190), false);
+  });
+
+  it('outlasts the gaps between group commits of large messages', () => {
+    const b = new Burst();
+    // Group commits of 16 messages every 20 ms (800 a second), as 100 KB messages make them.
+    for (let group = 0; group < 4; group++) for (let i = 0; i < 16; i++) b.committed(group * 20 + i * 0.1);
+    const latest = 61.5;
+    assert.equal(b.active(latest + 19), true, 'between two group commits');
+    assert.equal(b.active(latest + 40), true, 'a commit held up for twice as long');
+    assert.equal(b.active(latest + 124), false, 'quiet for twice the span of the last 64');
   });
 });

@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { SpoolEntry } from '../../domain/message.ts';
 import { cleanTag } from '../../domain/tags.ts';
+import { asBuffer } from '../../runtime/thread-bytes.ts';
 import { normalize } from '../../search/text.ts';
 import type { ParsedRecord, RetentionLimits, Selection } from '../ports.ts';
 import { storedOf } from '../rows.ts';
@@ -35,11 +36,6 @@ export function pgJson(value: unknown): string {
   return pgJsonText(JSON.stringify(value));
 }
 
-function bytes(raw: Uint8Array): Buffer {
-  // A Buffer view without a copy; pg sends Buffers as binary parameters (no hex/escape encoding).
-  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-}
-
 /**
  * Inserts spool entries with one statement per chunk: a data-modifying CTE writes the messages,
  * and the outer INSERT stores each raw body under the seq the CTE returned. VALUES order sets seq
@@ -50,7 +46,13 @@ export async function insertSpool(db: Db, entries: readonly SpoolEntry[]): Promi
     const chunk = entries.slice(i, i + ROWS_PER_STATEMENT);
     const params: unknown[] = [];
     const tuples = chunk.map((e) => {
-      const n = params.push(e.id, e.envelope.receivedAt, e.raw.byteLength, pgJson(e.envelope), bytes(e.raw));
+      const n = params.push(
+        e.id,
+        e.envelope.receivedAt,
+        e.raw.byteLength,
+        pgJson(e.envelope),
+        asBuffer(e.raw),
+      );
       return `($${n - 4}::text, $${n - 3}::timestamptz, $${n - 2}::bigint, $${n - 1}::jsonb, $${n}::bytea)`;
     });
     await db.query(

@@ -2,6 +2,7 @@
 // through the writer thread (inbound-ops.ts).
 import type { DatabaseSync } from 'node:sqlite';
 import type { SpoolEntry } from '../../domain/message.ts';
+import { copyFor } from '../../runtime/thread-bytes.ts';
 import type {
   ActionAttempt,
   ActionJob,
@@ -103,8 +104,9 @@ export class SqliteInbound implements InboundStore {
 
   importMessage(entry: SpoolEntry, keys: readonly string[], now: string): Promise<'stored' | 'duplicate'> {
     // The writer gets its own copy, as appendSpool's entries do.
-    const raw = new Uint8Array(entry.raw);
-    return this.writer.run('importMessage', { entry: { ...entry, raw }, keys, now }, [raw.buffer]);
+    const transfer: ArrayBuffer[] = [];
+    const raw = copyFor(entry.raw, transfer);
+    return this.writer.run('importMessage', { entry: { ...entry, raw }, keys, now }, transfer);
   }
 
   claimAutoReply(req: AutoReplyClaim): Promise<boolean> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import { readMigrations } from '../migrations.ts';
+import { CHECKPOINT_PAGES } from './checkpoints.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -14,7 +15,8 @@ export function openDatabase(file: string, opts: { readOnly?: boolean } = {}): D
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     // Checkpoint in bigger steps than the default 1000 pages; fewer, larger copies under load.
-    db.exec('PRAGMA wal_autocheckpoint = 4000');
+    // The writer defers them further during a burst (./checkpoints.ts).
+    db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
   }
   db.exec('PRAGMA foreign_keys = ON');
   return db;

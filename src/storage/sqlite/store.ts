@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Envelope, MessageSummary, SpoolEntry, StoredMessage } from '../../domain/message.ts';
+import { copyFor } from '../../runtime/thread-bytes.ts';
 import type { InboundStore } from '../inbound-ports.ts';
 import type {
   ApiKeyStore,
@@ -74,12 +75,9 @@ export class SqliteStorage implements Storage {
   async appendSpool(entries: SpoolEntry[]): Promise<void> {
     // The writer thread gets its own copy, transferred without a second copy; the caller keeps its
     // buffer intact (a small Buffer is a view into a shared pool that must never be detached).
+    // Large messages are in shared memory: the writer reads them where they are.
     const transfer: ArrayBuffer[] = [];
-    const owned = entries.map((e) => {
-      const raw = new Uint8Array(e.raw);
-      transfer.push(raw.buffer);
-      return { ...e, raw };
-    });
+    const owned = entries.map((e) => ({ ...e, raw: copyFor(e.raw, transfer) }));
     await this.writer.run('appendSpool', owned, transfer);
   }
 

@@ -4,6 +4,7 @@
 // the fsync never blocks the main thread's event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { startIdleGc } from '../../runtime/idle-gc.ts';
+import { Checkpoints } from './checkpoints.ts';
 import { migrate, openDatabase } from './open.ts';
 import { registerSearchFunctions } from './search-sql.ts';
 import { stmt } from './statements.ts';
@@ -28,6 +29,7 @@ const db = openDatabase((workerData as { file: string }).file);
 registerSearchFunctions(db);
 startIdleGc();
 port.postMessage({ kind: 'ready', migrated: migrate(db) } satisfies WriterNotice);
+const checkpoints = new Checkpoints(db);
 
 /**
  * Rebuildable ops (parse results) wait up to this long for company when nothing durable is queued,
@@ -140,11 +142,13 @@ function commit(batch: WriterRequest[]): void {
   const ms = performance.now() - started;
   const spooled = batch.filter((r) => r.op === 'appendSpool').length;
   port.postMessage({ kind: 'committed', replies, spooled, ms } satisfies WriterNotice);
+  if (spooled > 0) checkpoints.spoolCommitted();
 }
 
 port.on('message', (msg: WriterMessage) => {
   if (msg.kind === 'close') {
     while (durable.length > 0 || rebuildable.length > 0) commit(nextBatch());
+    checkpoints.stop();
     db.close();
     port.close();
     return;
