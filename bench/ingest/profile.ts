@@ -128,13 +128,22 @@ if (timeline.length) {
   }
   console.log('');
 }
-// --node-args --trace-gc: V8 prints one stdout line per collection, by kind.
-const gcKinds = new Map<string, number>();
+// --node-args=--trace-gc: V8 prints a line per collection, "[pid:isolate] <ms> ms: <kind> ...";
+// counted by isolate (the first one seen is the main thread's) and kind.
+const collections = new Map<string, Map<string, number>>();
 for (const line of server.output) {
-  const kind = /\d+ ms: (Scavenge|Mark-Compact|Minor Mark-Sweep|Mark-Sweep)/.exec(line)?.[1];
-  if (kind) gcKinds.set(kind, (gcKinds.get(kind) ?? 0) + 1);
+  const m = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (Scavenge|Mark-Compact|Minor Mark-Sweep|Mark-Sweep)/.exec(
+    line,
+  );
+  if (!m) continue;
+  const kinds = collections.get(m[1]!) ?? new Map<string, number>();
+  collections.set(m[1]!, kinds);
+  kinds.set(m[2]!, (kinds.get(m[2]!) ?? 0) + 1);
 }
-if (gcKinds.size) console.log(`Collections: ${[...gcKinds].map(([k, c]) => `${c} × ${k}`).join(', ')}\n`);
+[...collections.values()].forEach((kinds, i) => {
+  const counts = [...kinds].map(([k, c]) => `${c} × ${k}`).join(', ');
+  console.log(`Collections, isolate ${i + 1}${i === 0 ? ' (main thread)' : ''}: ${counts}`);
+});
 for (const file of fs.readdirSync(profileDir).sort()) {
   console.log(`### ${file}\n`);
   console.log(summarizeProfile(path.join(profileDir, file), 15));

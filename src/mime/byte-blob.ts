@@ -4,11 +4,19 @@
 // a 1 KB message made up most of the parse time (measured: 116 µs per message with Node's Blob,
 // 35 µs with this one). Nothing here leaves the worker: its results are plain data.
 const encoder = new TextEncoder();
+/**
+ * Each ASCII character as bytes. postal-mime adds a "\n" string after every line of a part it
+ * passes through: encoding each one took a third of the parse time of a 100 KB text message.
+ */
+const ASCII_BYTES = Array.from({ length: 128 }, (_, code) => Uint8Array.of(code));
 
 type BlobPart = ArrayBuffer | ArrayBufferView | string | ByteBlob;
 
 function toBytes(part: BlobPart): Uint8Array {
-  if (typeof part === 'string') return encoder.encode(part);
+  if (typeof part === 'string') {
+    const code = part.length === 1 ? part.charCodeAt(0) : 128;
+    return code < 128 ? ASCII_BYTES[code]! : encoder.encode(part);
+  }
   if (part instanceof ByteBlob) return part.bytesView();
   if (part instanceof ArrayBuffer) return new Uint8Array(part);
   return new Uint8Array(part.buffer, part.byteOffset, part.byteLength);

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ParsedMessage } from '../../src/domain/message.ts';
+import { parseMessage } from '../../src/mime/extract.ts';
 import { ParsePool } from '../../src/mime/parse-pool.ts';
+import { assemble, isShared, SHARED_BYTES_MIN } from '../../src/runtime/thread-bytes.ts';
 import { digests, fixture } from './corpus.ts';
 
 let pool: ParsePool;
@@ -277,5 +279,24 @@ describe('broken input', () => {
     assert.equal(m.from, null);
     assert.ok(m.text.length > 1000);
     assert.ok(m.snippet.length <= 253);
+  });
+});
+
+describe('shared memory', () => {
+  it('a message in shared memory parses as it does in ordinary memory, and is left as it was', async () => {
+    for (const name of ['plain.eml', 'attachments.eml', 'alternative.eml', 'shift-jis.eml', 'inline-image.eml']) {
+      const bytes = fixture(name);
+      const shared = assemble([bytes, Buffer.alloc(SHARED_BYTES_MIN)], bytes.length + SHARED_BYTES_MIN);
+      assert.equal(isShared(shared), true);
+      const ordinary = Buffer.from(shared);
+      const [inPool, inThread, expected] = await Promise.all([
+        pool.parse(shared),
+        parseMessage(shared),
+        pool.parse(ordinary),
+      ]);
+      assert.deepEqual(inPool, expected, name);
+      assert.deepEqual(inThread, expected, name);
+      assert.deepEqual(shared, ordinary, `${name}: its bytes unchanged`);
+    }
   });
 });
