@@ -293,10 +293,17 @@ describe('Burst', () => {
   it('is a burst while the last 64 commits came within 120 ms and the latest within twice their span', () => {
     const b = new Burst();
     for (let i = 0; i < 63; i++) b.committed(i * 0.05);
-    assert.equal(b.active(3.2), false, 'fewer than 64 commits');
     b.committed(3.15); // 64 commits in 3.15 ms: over after 10 ms without one, the least
     assert.equal(b.active(13.1), true);
     assert.equal(b.active(13.2), false, 'quiet for 10 ms');
+    const start = new Burst();
+    for (let i = 0; i < 15; i++) start.committed(i * 1.5);
+    assert.equal(start.active(21.5), false, 'fewer than 16 commits');
+    start.committed(22.5); // 16 commits in 22.5 ms (667 a second): a burst from its start
+    assert.equal(start.active(23), true);
+    const slowStart = new Burst();
+    for (let i = 0; i < 16; i++) slowStart.committed(i * 2); // 500 a second
+    assert.equal(slowStart.active(31), false);
     const slow = new Burst();
     for (let i = 0; i < 200; i++) slow.committed(i * 2); // 500 a second: not a burst
     assert.equal(slow.active(398.5), false);
