@@ -22,7 +22,12 @@ import { createImportSink } from './ingest/import-sink.ts';
 import { ParseRunner } from './ingest/parse-runner.ts';
 import { Retention } from './ingest/retention.ts';
 import { RouteRunner } from './ingest/route-runner.ts';
-import { checkSender, type DnsResolver, withAuthenticationResults } from './ingest/sender-auth.ts';
+import {
+  checkSender,
+  type DnsResolver,
+  loadSenderChecks,
+  withAuthenticationResults,
+} from './ingest/sender-auth.ts';
 import { authservIdFor } from './ingest/sender-auth-format.ts';
 import { renameForgedResults } from './ingest/sender-auth-headers.ts';
 import { Spool } from './ingest/spool.ts';
@@ -36,7 +41,7 @@ import { isHardBounce, queueBounceNotice } from './outbound/bounce-notice.ts';
 import { classifyReply } from './outbound/bounce-rules.ts';
 import { captureWaiter } from './outbound/capture-wait.ts';
 import { DeliveryWorker } from './outbound/delivery-worker.ts';
-import { type DkimKey, keyForSender, signMessage } from './outbound/dkim.ts';
+import { type DkimKey, keyForSender, loadSigner, signMessage } from './outbound/dkim.ts';
 import { loadDkimKeys } from './outbound/dkim-keys.ts';
 import { Releaser, releaseFromConfig } from './outbound/release.ts';
 import { ReportIntake } from './outbound/report-intake.ts';
@@ -345,6 +350,9 @@ export async function startMailroom(
   // A short --attachment-url-secret or a malformed --public-url stops the start here.
   attachmentUrlsFromConfig(config);
   const pollAccounts = pollAccountsOf(config);
+  // Optional features' libraries load only when configured (the main thread's heap: ADR 0016).
+  if (dkimKeys.length > 0) await loadSigner();
+  if (config.localDomains.length > 0 || pollAccounts.length > 0) await loadSenderChecks();
   const anchors = anchorsOrConfigError(config);
   const inboxes = inboxBookOf(config);
   // Testing tools: chaos on the SMTP listeners, release to a real server; bad settings stop here.

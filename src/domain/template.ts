@@ -7,6 +7,9 @@ export const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const TEMPLATE_ENGINES = ['handlebars', 'liquid'] as const;
 export type TemplateEngine = (typeof TEMPLATE_ENGINES)[number];
 
+/** The longest source the API stores for one part; Liquid refuses to parse more. */
+export const MAX_TEMPLATE_SOURCE = 5_000_000;
+
 export interface MessageTemplate {
   name: string;
   /** The language of the three sources; absent (a template from before Liquid) is Handlebars. */

@@ -2,7 +2,6 @@
 // for an inbound message, computed by mailauth through an injected resolver, reported as a
 // structured result and as an Authentication-Results field (RFC 8601).
 import type { AuthenticateResult, DNSResolver } from 'mailauth';
-import { authenticate } from 'mailauth';
 import type { DnsResolver } from './sender-auth-dns.ts';
 import { allowedKeyNames, guardResolver, scanMessage } from './sender-auth-dns.ts';
 import { authservIdFor } from './sender-auth-format.ts';
@@ -103,8 +102,23 @@ export const DEFAULT_MAX_DKIM_SIGNATURES = 5;
 // how long we give it before answering without its results.
 const FINISH_GRACE_MS = 250;
 
-function runMailauth(ctx: Context): Promise<AuthenticateResult> {
+let mailauth: Promise<typeof import('mailauth')> | null = null;
+
+/**
+ * Loads mailauth, once. It and what it pulls in (BIMI's certificate parsing, an HTTP client, joi)
+ * are about a fifth of the main thread's heap, which a node that checks no senders (no
+ * --local-domains, no --poll) never needs and every full collection would mark. A node that does
+ * check them loads it at start, so its first check is not the slow one.
+ */
+export function loadSenderChecks(): Promise<unknown> {
+  mailauth ??= import('mailauth');
+  return mailauth;
+}
+
+async function runMailauth(ctx: Context): Promise<AuthenticateResult> {
   const { input } = ctx;
+  mailauth ??= import('mailauth');
+  const { authenticate } = await mailauth;
   return authenticate(Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength), {
     ip: input.clientIp,
     // Without a HELO name mailauth uses the client's address literal, which is no domain SPF could check.

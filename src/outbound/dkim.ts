@@ -3,7 +3,6 @@
 // the bytes CRLF-clean, and makes the keys and the DNS records that publish them.
 import { generateKeyPairSync } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 
 export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256';
 
@@ -85,6 +84,17 @@ function headerList(fields: readonly string[]): string[] {
  * (RFC 6376 §3.4.2, §3.4.4), which survives the whitespace and folding changes relays make.
  * Throws if the message cannot be signed (no From field, a key that does not match its algorithm).
  */
+let signer: Promise<typeof import('mailauth/lib/dkim/sign.js')> | null = null;
+
+/**
+ * Loads mailauth's signer, once: about 3 MB of heap (joi, tldts) that a server without --dkim-keys
+ * never needs; a server with keys loads it at start.
+ */
+export function loadSigner(): Promise<unknown> {
+  signer ??= import('mailauth/lib/dkim/sign.js');
+  return signer;
+}
+
 export async function signMessage(
   raw: Uint8Array,
   key: DkimKey,
@@ -97,6 +107,8 @@ export async function signMessage(
     privateKey: key.privateKeyPem,
     algorithm: key.algorithm,
   };
+  signer ??= import('mailauth/lib/dkim/sign.js');
+  const { dkimSign } = await signer;
   const result = await dkimSign(message, {
     // The signer only reads the keys in signatureData; its typings also want them at the top level.
     ...signature,

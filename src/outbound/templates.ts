@@ -17,14 +17,17 @@ import {
   toValue,
   toValueSync,
 } from 'liquidjs';
-import { type MessageTemplate, TEMPLATE_ENGINES, type TemplateEngine } from '../domain/template.ts';
+import {
+  MAX_TEMPLATE_SOURCE,
+  type MessageTemplate,
+  TEMPLATE_ENGINES,
+  type TemplateEngine,
+} from '../domain/template.ts';
 import { CompositionError } from './compose.ts';
 
 export type { MessageTemplate, TemplateEngine };
-export { TEMPLATE_ENGINES };
+export { MAX_TEMPLATE_SOURCE, TEMPLATE_ENGINES };
 
-/** The longest source the API stores for one part; Liquid refuses to parse more. */
-export const MAX_TEMPLATE_SOURCE = 5_000_000;
 /** Liquid: the longest one part may render to, in characters. */
 const MAX_RENDERED_CHARS = 10_000_000;
 /** Liquid: what filters and ranges may allocate in one render (liquidjs counts elements and characters). */

@@ -6,7 +6,7 @@
 // did not happen (a crash, a dropped connection) is repeated on the next pass, because the message
 // is then found among the imported ones. Between passes the connection waits in IDLE (RFC 2177).
 import { setTimeout as delay } from 'node:timers/promises';
-import { type FetchMessageObject, ImapFlow, type SearchObject } from 'imapflow';
+import type { FetchMessageObject, ImapFlow, SearchObject } from 'imapflow';
 import type { Logger } from '../observability/logger.ts';
 import { DEFAULT_BACKOFF, realSleep, runSessions } from './backoff.ts';
 import {
@@ -182,6 +182,8 @@ export class ImapPoller implements Poller {
   async #connect(): Promise<ImapFlow> {
     const a = this.#account;
     const timeout = this.#deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // imapflow (4 MB of the main thread's heap) loads with the first IMAP connection, not at start.
+    const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({
       host: a.host,
       port: a.port,

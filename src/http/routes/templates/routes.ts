@@ -1,12 +1,7 @@
 // Stored message templates: create or replace, list, read, delete, and preview with sample data.
 import { Hono } from 'hono';
 import type { MessageTemplate } from '../../../domain/template.ts';
-import {
-  checkTemplate,
-  renderTemplate,
-  TemplateError,
-  TemplateRenderError,
-} from '../../../outbound/templates.ts';
+import type { Rendered } from '../../../outbound/templates.ts';
 import type { OutboundStore } from '../../../storage/ports.ts';
 import type { AppEnv } from '../../deps.ts';
 import { HttpProblem } from '../../errors.ts';
@@ -50,6 +45,8 @@ export function templateRoutes(deps: { queue: OutboundStore; now: () => number }
       engine: body.Engine,
       updatedAt: new Date(deps.now()).toISOString(),
     };
+    // The engines (Handlebars, Liquid) load with the first template checked or rendered.
+    const { checkTemplate, TemplateError } = await import('../../../outbound/templates.ts');
     try {
       checkTemplate(t);
     } catch (err) {
@@ -72,7 +69,8 @@ export function templateRoutes(deps: { queue: OutboundStore; now: () => number }
   app.post('/templates/:name/preview', async (c) => {
     const t = await find(c.req.param('name'));
     const { Data } = validate(previewBody, (await readJsonBody(c.req)) ?? {}, 'preview');
-    let r: ReturnType<typeof renderTemplate>;
+    const { renderTemplate, TemplateRenderError } = await import('../../../outbound/templates.ts');
+    let r: Rendered;
     try {
       r = renderTemplate(t, Data);
     } catch (err) {

@@ -1,7 +1,6 @@
 // Schemas of the template endpoints (Mailroom's own).
 import { z } from 'zod';
-import { TEMPLATE_NAME } from '../../../domain/template.ts';
-import { MAX_TEMPLATE_SOURCE, TEMPLATE_ENGINES } from '../../../outbound/templates.ts';
+import { MAX_TEMPLATE_SOURCE, TEMPLATE_ENGINES, TEMPLATE_NAME } from '../../../domain/template.ts';
 
 export const templateName = z
   .string()
