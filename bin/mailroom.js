@@ -18,9 +18,10 @@ if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPIL
 // created: a young generation capped at 48 MiB (16 MiB semi-spaces; V8 otherwise grows it to
 // 128 MiB on a busy main thread and keeps it; 8 MiB made an ingest burst's in-flight objects
 // outlive their scavenges, and the full collections that followed cost ~10 % of ingest throughput,
-// docs/performance.md), an old generation that grows by half its live size between full
-// collections (V8 otherwise lets a small heap grow to four times its live size: a 20 MB heap
-// reached 80 MB under a stream of API requests), and the `gc` that src/runtime/idle-gc.ts calls
+// docs/performance.md), an old generation that grows by its live size between full collections
+// (V8 otherwise lets a small heap grow to four times its live size: a 20 MB heap reached 80 MB
+// under a stream of API requests; half its live size made the ~21 MB heap of a server without
+// optional features collect every ~130 messages of 100 KB, ADR 0016), and the `gc` that src/runtime/idle-gc.ts calls
 // once a burst is over. When they or the allocator below are missing, the process replaces itself
 // (execve: same pid, same stdio, no wrapper process) with one that has them.
 //
@@ -31,7 +32,7 @@ if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPIL
 // otherwise glibc gets a fixed mmap threshold, so at least large buffers go back when freed.
 // An LD_PRELOAD, MALLOC_CONF or GLIBC_TUNABLES set by the operator wins; MAILROOM_MALLOC=system
 // keeps glibc; MAILROOM_NO_REEXEC=1 skips this whole step.
-const SERVER_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=50', '--expose-gc'];
+const SERVER_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=100', '--expose-gc'];
 const GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=131072';
 const JEMALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:2';
 
