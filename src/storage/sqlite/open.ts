@@ -12,7 +12,6 @@ export function openDatabase(file: string, opts: { readOnly?: boolean } = {}): D
   if (!opts.readOnly) {
     // WAL lets readers on the main thread run while the writer thread commits. synchronous=FULL
     // fsyncs the WAL at every commit: a message acknowledged with 250 survives power loss.
-    if (process.env.XPAGE) db.exec(`PRAGMA page_size = ${process.env.XPAGE}`);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     // Checkpoint in bigger steps than the default 1000 pages; fewer, larger copies under load.
