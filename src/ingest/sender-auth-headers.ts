@@ -2,7 +2,7 @@
 // offsets: the block is decoded as latin1 (one character per byte), so everything that is not
 // rewritten is copied through byte for byte, 8-bit header text included.
 import { domainToASCII } from 'node:url';
-import { asBuffer } from '../runtime/thread-bytes.ts';
+import { asBuffer, assemble } from '../runtime/thread-bytes.ts';
 
 export interface HeaderField {
   /** The field name as written, without the colon or the white space before it. */
@@ -142,7 +142,9 @@ export function prependAuthenticationResults(raw: Uint8Array, value: string, aut
   const buf = asBuffer(raw);
   const eol = readHeaderBlock(buf).eol;
   const ours = Buffer.from(`Authentication-Results: ${value}${eol}`.replace(/\r?\n/g, eol));
-  return Buffer.concat([ours, renameForgedResults(buf, authservId)]);
+  const rest = renameForgedResults(buf, authservId);
+  // A large message stays in shared memory: the one copy the writer and the parse worker read.
+  return assemble([ours, rest], ours.length + rest.length);
 }
 
 /**

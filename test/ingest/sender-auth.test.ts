@@ -11,6 +11,7 @@ import {
   UNTRUSTED_RESULTS_FIELD,
   withAuthenticationResults,
 } from '../../src/ingest/sender-auth.ts';
+import { isShared } from '../../src/runtime/thread-bytes.ts';
 import type { FakeDns, FakeZone } from '../helpers/fake-dns.ts';
 import { createFakeDns, dnsFailure, txt } from '../helpers/fake-dns.ts';
 
@@ -470,6 +471,19 @@ describe('Authentication-Results', () => {
     assert.equal(
       stored,
       `Authentication-Results: ${HOST};\n spf=fail\n${UNTRUSTED_RESULTS_FIELD}: ${HOST}; spf=pass\nFrom: a@example.com\n\nhi\n`,
+    );
+  });
+
+  it('keeps a large message in one shared copy with our results on top', () => {
+    const body = 'x'.repeat(76).concat('\r\n').repeat(400); // 31 KB
+    const raw = Buffer.from(`From: a@example.com\r\nSubject: big\r\n\r\n${body}`);
+    const auth = { authservId: HOST, header: `${HOST}; spf=pass` } as SenderAuth;
+    const stored = withAuthenticationResults(raw, auth);
+    assert.equal(isShared(stored), true);
+    assert.equal(Buffer.from(stored).toString(), `Authentication-Results: ${HOST}; spf=pass\r\n${raw}`);
+    assert.equal(
+      isShared(withAuthenticationResults(Buffer.from('From: a@example.com\r\n\r\nhi\r\n'), auth)),
+      false,
     );
   });
 
