@@ -284,7 +284,13 @@ describe('broken input', () => {
 
 describe('shared memory', () => {
   it('a message in shared memory parses as it does in ordinary memory, and is left as it was', async () => {
-    for (const name of ['plain.eml', 'attachments.eml', 'alternative.eml', 'shift-jis.eml', 'inline-image.eml']) {
+    for (const name of [
+      'plain.eml',
+      'attachments.eml',
+      'alternative.eml',
+      'shift-jis.eml',
+      'inline-image.eml',
+    ]) {
       const bytes = fixture(name);
       const shared = assemble([bytes, Buffer.alloc(SHARED_BYTES_MIN)], bytes.length + SHARED_BYTES_MIN);
       assert.equal(isShared(shared), true);
