@@ -5,9 +5,9 @@
  * A burst: the last BURST_MESSAGES commits within BURST_SPAN_MS (or, before there were that many,
  * at least BURST_MIN commits at the same rate), and the latest one more recent than twice the time
  * those took (at least BURST_GAP_MS). Seen after 16 commits, a burst of 100 KB messages is
- * deferred from its first group commits on; after 64, the first batches of 64 had already started. Messages committed together (one group
- * commit) reach the runner one right after the other, so the gaps between commits grow with the
- * time a group commit takes: 50 clients' 100 KB messages make group commits of 10–30 ms, and the
+ * deferred from its first group commits on; after 64, the first batches of 64 had already started.
+ * Messages committed together (one group commit) reach the runner one right after the other, so
+ * the gaps between commits grow with the time a group commit takes: 50 clients' 100 KB messages make group commits of 10–30 ms, and the
  * writer now and then stalls for longer (an fsync); a burst of them must not look over between
  * two of them.
  */

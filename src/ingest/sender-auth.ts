@@ -110,15 +110,14 @@ let mailauth: Promise<typeof import('mailauth')> | null = null;
  * --local-domains, no --poll) never needs and every full collection would mark. A node that does
  * check them loads it at start, so its first check is not the slow one.
  */
-export function loadSenderChecks(): Promise<unknown> {
+export function loadSenderChecks(): Promise<typeof import('mailauth')> {
   mailauth ??= import('mailauth');
   return mailauth;
 }
 
 async function runMailauth(ctx: Context): Promise<AuthenticateResult> {
   const { input } = ctx;
-  mailauth ??= import('mailauth');
-  const { authenticate } = await mailauth;
+  const { authenticate } = await loadSenderChecks();
   return authenticate(Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength), {
     ip: input.clientIp,
     // Without a HELO name mailauth uses the client's address literal, which is no domain SPF could check.

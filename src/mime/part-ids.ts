@@ -8,6 +8,7 @@
 // instead of producing wrong ids. message/rfc822 parts are kept as attachments (as Mailpit does),
 // so every part belongs to one tree and every attachment gets a path.
 import PostalMime, { type Attachment, type Email } from 'postal-mime';
+import { spansBuffer } from '../runtime/thread-bytes.ts';
 
 interface TreeNode {
   parentNode?: TreeNode | undefined;
@@ -56,8 +57,7 @@ export async function parseWithPartIds(raw: Uint8Array): Promise<LabelledEmail> 
   };
   // A view of its whole buffer is given as that buffer: postal-mime copies a view's bytes out
   // first (100 µs for 100 KB), never a buffer's, and only reads them.
-  const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-  const email = await parser.parse(whole ? (raw.buffer as ArrayBuffer) : raw);
+  const email = await parser.parse(spansBuffer(raw) ? (raw.buffer as ArrayBuffer) : raw);
   return { email, partIds };
 }
 

@@ -90,7 +90,7 @@ let signer: Promise<typeof import('mailauth/lib/dkim/sign.js')> | null = null;
  * Loads mailauth's signer, once: about 3 MB of heap (joi, tldts) that a server without --dkim-keys
  * never needs; a server with keys loads it at start.
  */
-export function loadSigner(): Promise<unknown> {
+export function loadSigner(): Promise<typeof import('mailauth/lib/dkim/sign.js')> {
   signer ??= import('mailauth/lib/dkim/sign.js');
   return signer;
 }
@@ -107,8 +107,7 @@ export async function signMessage(
     privateKey: key.privateKeyPem,
     algorithm: key.algorithm,
   };
-  signer ??= import('mailauth/lib/dkim/sign.js');
-  const { dkimSign } = await signer;
+  const { dkimSign } = await loadSigner();
   const result = await dkimSign(message, {
     // The signer only reads the keys in signatureData; its typings also want them at the top level.
     ...signature,

@@ -19,6 +19,11 @@ export function asBuffer(raw: Uint8Array): Buffer {
   return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
+/** Whether `raw` views all of its buffer (no other data shares it). */
+export function spansBuffer(raw: Uint8Array): boolean {
+  return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
+}
+
 /** Whether `raw` lives in shared memory (other threads read it as it is). */
 export function isShared(raw: Uint8Array): boolean {
   return raw.buffer instanceof SharedArrayBuffer;
@@ -44,9 +49,8 @@ export function assemble(parts: readonly Uint8Array[], total: number): Buffer {
  */
 export function transferable(raw: Uint8Array): Uint8Array {
   if (isShared(raw)) return raw;
-  const whole = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
   const movable = raw.buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(raw.buffer);
-  return whole && movable ? raw : new Uint8Array(raw);
+  return spansBuffer(raw) && movable ? raw : new Uint8Array(raw);
 }
 
 /**
